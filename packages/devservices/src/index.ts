@@ -1,0 +1,3 @@
+export * from './postgres';
+export * from './redis';
+export * from './s3';

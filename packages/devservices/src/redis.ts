@@ -1,0 +1,58 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+
+export interface RedisHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Sends PING over a raw socket; true when the server answers +PONG (or -NOAUTH: it is there). */
+export function pingRedis(url: string, timeoutMs = 1500): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: u.hostname, port: Number(u.port || 6379) });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.on('error', () => done(false));
+    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => done(/^\+PONG|^-NOAUTH/.test(d.toString())));
+  });
+}
+
+/**
+ * Uses the Redis at `url` when it answers; otherwise starts a `redis-server` from PATH on that port
+ * (loopback only, no persistence). Throws a one-line instruction when neither is possible.
+ */
+export async function ensureRedis(url: string): Promise<RedisHandle> {
+  if (await pingRedis(url)) return { url, stop: async () => {} };
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(u.hostname)) {
+    throw new Error(`Redis at ${url} is not reachable: start it or fix REDIS_URL`);
+  }
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    throw new Error(`no Redis at ${url} and no redis-server on PATH: install Redis (apt-get install redis-server) or set REDIS_URL`);
+  }
+  const port = String(u.port || 6379);
+  const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 50; i++) {
+    if (await pingRedis(url, 200)) {
+      return {
+        url,
+        stop: () =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not start on port ${port}`);
+}

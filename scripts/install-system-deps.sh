@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the test suite and dev tools use: dcmtk (real DICOM peers and fixture tools) and
+# chromium (browser e2e). Idempotent; needs root (or sudo) and Debian's apt.
+set -euo pipefail
+need=()
+command -v storescu >/dev/null 2>&1 || need+=(dcmtk)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "[system-deps] apt-get install ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
