@@ -59,6 +59,14 @@ export class HeaderCollector {
     return this.received;
   }
 
+  /**
+   * True once everything before Pixel Data has been parsed (UIDs, patient, geometry are known):
+   * `finishPartial()` then succeeds, so a caller can name the object before the pixel bytes arrive.
+   */
+  get headerComplete(): boolean {
+    return this.phase === 'native' || this.phase === 'fragments' || this.phase === 'trailing';
+  }
+
   /** Bytes this collector currently holds in memory (header buffer plus fragment bookkeeping). */
   get retainedBytes(): number {
     return this.buf.data.length + (this.tracker?.retainedBytes ?? 0);

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { authPlugin } from './auth/plugin';
+import { createCredentialVerifier } from './auth/verifier';
+import type { ServerConfig } from './config';
+import type { ServerDeps } from './deps';
+import { stowRoutes } from './dicomweb/stow';
+import { healthRoutes } from './health/routes';
+import { createReadiness } from './health/service';
+import { RedisLocker } from './ingest/redis-locker';
+import { IngestRepo } from './ingest/repo';
+import { ingestRoutes } from './ingest/routes';
+import { IngestService } from './ingest/service';
+import { createTusServer } from './ingest/tus';
+import { installErrorHandler } from './lib/error-handler';
+
+export interface BuildServerOptions {
+  config: ServerConfig;
+  deps: ServerDeps;
+  /** pino logger options; tests pass `false`. */
+  logger?: boolean | object;
+}
+
+/**
+ * Builds the Fastify app from its dependencies. No module-level singletons: tests build as many
+ * servers as they need (e.g. two instances sharing one upload).
+ */
+export async function buildServer({ config, deps, logger }: BuildServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.LOG_LEVEL },
+    trustProxy: config.TRUST_PROXY,
+    // Uploads and STOW bodies are streamed by their routes; this limit applies to JSON bodies only.
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  const readiness = createReadiness({
+    database: () => deps.db.$queryRaw`select 1`,
+    redis: () => deps.redis.ping(),
+    storage: () => deps.store.ping(),
+  });
+  await app.register(healthRoutes, { readiness });
+  await app.register(authPlugin, { verifier: createCredentialVerifier(deps.db) });
+
+  // Ingest: one pipeline behind tus uploads (single instances and bundles) and STOW-RS.
+  const ingestRepo = new IngestRepo(deps.db);
+  const ingest = new IngestService(
+    { repo: ingestRepo, store: deps.store, jobs: deps.jobs, log: app.log },
+    { maxInstanceBytes: config.MAX_INSTANCE_SIZE },
+  );
+  await mkdir(config.UPLOAD_STAGING_DIR, { recursive: true });
+  const lockSubscriber = deps.redis.duplicate();
+  const tus = createTusServer({
+    stagingDir: config.UPLOAD_STAGING_DIR,
+    maxSize: config.MAX_UPLOAD_SIZE,
+    expiryMs: config.UPLOAD_EXPIRY_HOURS * 3600_000,
+    locker: new RedisLocker(deps.redis, lockSubscriber, { prefix: config.QUEUE_PREFIX }),
+    ingestor: ingest,
+    log: app.log,
+    publicUrl: config.PUBLIC_URL,
+    traceId: () => randomUUID(),
+  });
+  await app.register(ingestRoutes, { tus, repo: ingestRepo });
+  await app.register(stowRoutes, { ingest, publicUrl: config.PUBLIC_URL });
+
+  // Housekeeping: finish uploads a crash interrupted, drop abandoned ones.
+  const housekeeping = setInterval(() => {
+    void tus.recoverCompletedUploads().catch((err) => app.log.warn({ err }, 'upload recovery failed'));
+    void tus.cleanUpExpired().catch((err) => app.log.warn({ err }, 'expired upload clean-up failed'));
+  }, 5 * 60_000);
+  housekeeping.unref();
+  app.addHook('onReady', async () => {
+    void tus.recoverCompletedUploads().catch((err) => app.log.warn({ err }, 'upload recovery failed'));
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(housekeeping);
+    lockSubscriber.disconnect();
+  });
+  app.decorate('tusServer', tus);
+
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Exposed for tests and housekeeping commands. */
+    tusServer: ReturnType<typeof createTusServer>;
+  }
+}

@@ -1,0 +1,49 @@
+import { fields, loadConfigOrExit, parseConfig } from '@vetpacs/config';
+import { refineStorageEnv, storageConfigFromParsedEnv, storageEnvShape } from '@vetpacs/storage';
+import { z } from 'zod';
+
+/** The server's whole configuration, parsed once from the environment at start-up. */
+const serverEnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: fields.port.default(8080),
+    /** Origin users reach us at (BulkDataURIs, share links, tus Location headers behind a proxy). */
+    PUBLIC_URL: fields.httpUrl.optional(),
+    DATABASE_URL: fields.postgresUrl,
+    REDIS_URL: fields.redisUrl.default('redis://127.0.0.1:6379'),
+    /** Key prefix for BullMQ (lets tests and several installs share one Redis). */
+    QUEUE_PREFIX: z.string().min(1).default('vetpacs'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Directory for tus upload staging. Shared (NFS/EFS) when several server instances serve uploads. */
+    UPLOAD_STAGING_DIR: z.string().min(1).default('.data/uploads'),
+    /** Largest single upload (one instance or one bundle) accepted. */
+    MAX_UPLOAD_SIZE: fields.bytes.default(4 * 1024 ** 3),
+    /** Largest single DICOM instance accepted. */
+    MAX_INSTANCE_SIZE: fields.bytes.default(2 * 1024 ** 3),
+    /** Unfinished uploads older than this are deleted. */
+    UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+    TRUST_PROXY: fields.bool.default(false),
+    ...storageEnvShape,
+  })
+  .superRefine(refineStorageEnv);
+
+export type ServerConfig = ReturnType<typeof toServerConfig>;
+
+function toServerConfig(env: z.infer<typeof serverEnvSchema>) {
+  return Object.freeze({ ...env, storage: storageConfigFromParsedEnv(env) });
+}
+
+/** Parses and validates; throws ConfigError listing every problem (used by tests). */
+export function parseServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  return toServerConfig(parseConfig(serverEnvSchema, env));
+}
+
+/** For the process entry point: prints every problem on its own line and exits 1. */
+export function loadServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  return toServerConfig(loadConfigOrExit(serverEnvSchema, env, 'server'));
+}

@@ -1,0 +1,43 @@
+import { createDb, type Db } from '@vetpacs/db';
+import { JobProducer } from '@vetpacs/jobs';
+import { createObjectStore, type ObjectStore } from '@vetpacs/storage';
+import { Redis } from 'ioredis';
+import type { ServerConfig } from './config';
+
+/** Everything the server talks to. Built once in main.ts (or per test) and closed in reverse order. */
+export interface ServerDeps {
+  db: Db;
+  store: ObjectStore;
+  redis: Redis;
+  jobs: JobProducer;
+}
+
+export function createServerDeps(config: ServerConfig): ServerDeps {
+  const db = createDb(config.DATABASE_URL);
+  const store = createObjectStore(config.storage);
+  // lazyConnect + limited retries: readiness reports a missing Redis instead of the process hanging.
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  const jobs = new JobProducer(redisConnectionOptions(config.REDIS_URL), config.QUEUE_PREFIX);
+  return { db, store, redis, jobs };
+}
+
+/** BullMQ gets connection options (not a client) so it opens and closes its own connections. */
+export function redisConnectionOptions(url: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}
+
+export async function closeServerDeps(deps: ServerDeps): Promise<void> {
+  await deps.jobs.close();
+  await deps.db.close();
+  deps.redis.disconnect();
+  await deps.store.close?.();
+}

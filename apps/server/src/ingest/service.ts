@@ -1,0 +1,226 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { readBundle, BundleFormatError } from '@vetpacs/bundle';
+import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
+import type { JobProducer } from '@vetpacs/jobs';
+import type { ObjectStore } from '@vetpacs/storage';
+import type { FastifyBaseLogger } from 'fastify';
+import { originalObjectKey } from './keys';
+import { toInstanceRecord } from './record';
+import type { IngestRepo } from './repo';
+import type { StagedUploadMeta, UploadIngestor } from './tus';
+import { type IngestContext, IngestRejection, type InstanceReceipt, type RecordOutcome } from './types';
+
+export interface IngestLimits {
+  maxInstanceBytes: number;
+}
+
+/** What the caller expects of one instance (bundle manifest entry or upload metadata). */
+export interface Expectation {
+  sha256?: string;
+  size?: number;
+  member?: string;
+}
+
+/**
+ * The ingest pipeline shared by tus uploads, bundles and STOW-RS. Per instance, streaming:
+ * parse the header while the bytes flow to the object store (only the header is buffered), verify,
+ * record patient → study → series → instance in one transaction, and answer with a receipt.
+ * Invariants: the original bytes are stored unchanged and never overwritten; a rejected or
+ * duplicate instance leaves no object and no row behind.
+ */
+export class IngestService implements UploadIngestor {
+  constructor(
+    private readonly deps: { repo: IngestRepo; store: ObjectStore; jobs: JobProducer; log: FastifyBaseLogger },
+    private readonly limits: IngestLimits,
+  ) {}
+
+  /** Ingests a completed tus upload from the staging directory: one instance or a bundle. */
+  async ingestStagedUpload(file: string, meta: StagedUploadMeta, ctx: IngestContext): Promise<InstanceReceipt[]> {
+    const style = await this.deps.repo.nameStyleFor(ctx.practiceId, ctx.siteId, ctx.callingAeTitle);
+    const receipts: InstanceReceipt[] = [];
+    if (meta.type === 'bundle') {
+      try {
+        const { missing } = await readBundle(createReadStream(file, { highWaterMark: 1024 * 1024 }), async (ev) => {
+          if (ev.kind === 'unexpected') {
+            ev.body.resume();
+            receipts.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER', reason: ev.reason, member: ev.name });
+            return;
+          }
+          receipts.push(await this.ingestInstance(ev.body, ctx, style as PatientNameStyle, { ...ev.entry, member: ev.entry.name }));
+        });
+        for (const m of missing) {
+          receipts.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER_MISSING', reason: `${m.name} is listed in the manifest but not in the bundle`, member: m.name });
+        }
+      } catch (err) {
+        if (!(err instanceof BundleFormatError)) throw err;
+        receipts.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
+      }
+    } else {
+      receipts.push(await this.ingestInstance(createReadStream(file, { highWaterMark: 1024 * 1024 }), ctx, style as PatientNameStyle, { sha256: meta.sha256 }));
+    }
+    await this.finishRequest(ctx, receipts);
+    return receipts;
+  }
+
+  /** Persists receipts and one audit event for a whole request (tus upload or STOW call). */
+  async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
+    await this.deps.repo.saveReceipts(ctx, receipts);
+    const count = (s: InstanceReceipt['status']) => receipts.filter((r) => r.status === s).length;
+    await this.deps.repo.audit(ctx, 'ingest.upload', 'upload', ctx.uploadId, {
+      stored: count('STORED'),
+      duplicate: count('DUPLICATE'),
+      conflict: count('CONFLICT'),
+      rejected: count('REJECTED'),
+      studies: [...new Set(receipts.map((r) => r.studyInstanceUid).filter(Boolean))],
+      siteId: ctx.siteId,
+    });
+  }
+
+  /** Resolves the PatientName style for a request (per device AE title, else per site). */
+  nameStyleFor(ctx: IngestContext): Promise<PatientNameStyle> {
+    return this.deps.repo.nameStyleFor(ctx.practiceId, ctx.siteId, ctx.callingAeTitle) as Promise<PatientNameStyle>;
+  }
+
+  /**
+   * Ingests one Part-10 instance from a stream and returns its receipt. Never throws for bad input
+   * (that is a REJECTED receipt); throws only for infrastructure failures (database, storage down),
+   * after removing anything it stored.
+   */
+  async ingestInstance(source: Readable, ctx: IngestContext, style: PatientNameStyle, expect: Expectation = {}): Promise<InstanceReceipt> {
+    const collector = new HeaderCollector({ nameStyle: style });
+    const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    const drain = async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        // discard the rest of a rejected instance so the next one (bundle, multipart) can be read
+      }
+    };
+    const reject = (code: string, reason: string, extra: Partial<InstanceReceipt> = {}): InstanceReceipt => ({
+      status: 'REJECTED', code, reason, member: expect.member, ...extra,
+    });
+    const tooLarge = () => reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
+
+    // 1. Buffer only until the header (everything before Pixel Data) is parsed: that names the key.
+    let header: ParsedInstance | undefined;
+    try {
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        head.push(r.value);
+        collector.push(r.value);
+        if (collector.bytesReceived > this.limits.maxInstanceBytes) {
+          await drain();
+          return tooLarge();
+        }
+        if (collector.headerComplete) {
+          header = collector.finishPartial();
+          break;
+        }
+      }
+      // No pixel data (e.g. SR, encapsulated PDF): the whole (small) file is the header.
+      header ??= collector.finish();
+    } catch (err) {
+      if (err instanceof DicomValidationError) {
+        await drain();
+        return reject(err.code, err.message);
+      }
+      throw err;
+    }
+    const ids = { sopInstanceUid: header.sopInstanceUid, studyInstanceUid: header.studyInstanceUid, seriesInstanceUid: header.seriesInstanceUid };
+    if (ctx.requiredStudyInstanceUid && header.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
+      await drain();
+      return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
+    }
+
+    // 2. Stream header + rest to the object store; the collector keeps walking fragment items.
+    const key = originalObjectKey(ctx.practiceId, { study: header.studyInstanceUid, series: header.seriesInstanceUid, sop: header.sopInstanceUid });
+    const limit = this.limits.maxInstanceBytes;
+    const body = Readable.from(
+      (async function* () {
+        yield* head;
+        head.length = 0;
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          collector.push(r.value);
+          if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
+          yield r.value;
+        }
+      })(),
+      { objectMode: false },
+    );
+    let stored: { key: string; size: number; sha256: string };
+    try {
+      stored = await this.deps.store.put(key, body, { contentType: 'application/dicom' });
+    } catch (err) {
+      // The store guarantees a failed put leaves no object.
+      if (err instanceof IngestRejection) {
+        await drain();
+        return reject(err.code, err.reason, ids);
+      }
+      if (err instanceof DicomValidationError) {
+        await drain();
+        return reject(err.code, err.message, ids);
+      }
+      throw err;
+    }
+
+    // 3. Verify what arrived, then index. Anything that fails from here removes the object again.
+    let parsed: ParsedInstance;
+    try {
+      parsed = collector.finish();
+    } catch (err) {
+      await this.deps.store.delete(key);
+      if (err instanceof DicomValidationError) return reject(err.code, err.message, ids);
+      throw err;
+    }
+    const hashes = { sha256: stored.sha256, size: stored.size };
+    if (expect.sha256 && expect.sha256 !== stored.sha256) {
+      await this.deps.store.delete(key);
+      return reject('HASH_MISMATCH', `SHA-256 of the received bytes (${stored.sha256}) differs from the declared ${expect.sha256}`, { ...ids, ...hashes });
+    }
+    if (expect.size !== undefined && expect.size !== stored.size) {
+      await this.deps.store.delete(key);
+      return reject('SIZE_MISMATCH', `received ${stored.size} bytes, declared ${expect.size}`, { ...ids, ...hashes });
+    }
+
+    let outcome: RecordOutcome;
+    try {
+      outcome = await this.deps.repo.recordInstance(ctx, toInstanceRecord(parsed, stored));
+    } catch (err) {
+      await this.deps.store.delete(key).catch(() => {});
+      if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
+      throw err;
+    }
+    const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: parsed.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
+    if (outcome.kind === 'duplicate') {
+      await this.deps.store.delete(key);
+      return { ...receipt, status: 'DUPLICATE', reason: `already stored (version ${outcome.version}, same SHA-256)` };
+    }
+    if (outcome.kind === 'conflict') {
+      await this.deps.repo.audit(ctx, 'ingest.conflict', 'instance', outcome.instanceId, {
+        sopInstanceUid: parsed.sopInstanceUid, version: outcome.version, sha256: stored.sha256, originalSha256: outcome.originalSha256,
+      });
+      return {
+        ...receipt,
+        status: 'CONFLICT',
+        reason: `SOP Instance UID already stored with different bytes; kept as version ${outcome.version}, the original is unchanged`,
+      };
+    }
+    await this.enqueueFollowUps(ctx, outcome);
+    return receipt;
+  }
+
+  /** Derived work for a new instance; job ids derive from ids so a re-send enqueues nothing new. */
+  private async enqueueFollowUps(ctx: IngestContext, o: Extract<RecordOutcome, { kind: 'created' }>): Promise<void> {
+    const base = { practiceId: ctx.practiceId, traceId: ctx.traceId };
+    try {
+      await Promise.all([
+        this.deps.jobs.enqueue('instance.thumbnail', { ...base, instanceId: o.instanceId, version: o.version }),
+        this.deps.jobs.enqueue('series.metadata', { ...base, seriesId: o.seriesId }),
+        this.deps.jobs.enqueue('series.thumbnail', { ...base, seriesId: o.seriesId }),
+      ]);
+    } catch (err) {
+      // The instance is safely stored and indexed; the reconcile job re-creates missing derived
+      // work from the database, so a Redis outage must not fail the upload.
+      this.deps.log.warn({ err: (err as Error).message, instanceId: o.instanceId }, 'could not enqueue follow-up jobs');
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import StreamSearch from 'streamsearch';
+
+export interface RelatedPart {
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** The part's bytes, streamed with backpressure. */
+  body: Readable;
+  index: number;
+}
+
+export class MultipartError extends Error {
+  override name = 'MultipartError';
+}
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/**
+ * Streaming parser for `multipart/related` (RFC 2387, as used by STOW-RS, PS3.18 §10.5): calls
+ * `onPart` for each part in order and waits for it before starting the next, so one part's bytes are
+ * in flight at a time and memory stays constant whatever the body size. A handler that returns
+ * without reading its body to the end is fine: the rest of that part is discarded.
+ *
+ * General form-data parsers (busboy, @fastify/multipart) insist on `multipart/form-data` with
+ * Content-Disposition per part; STOW parts have none, so we split on the boundary ourselves with
+ * `streamsearch` (the boundary matcher busboy is built on).
+ */
+export async function parseMultipartRelated(
+  source: AsyncIterable<Buffer | string>,
+  boundary: string,
+  onPart: (part: RelatedPart) => Promise<void>,
+  limits: { maxHeaderBytes?: number; maxParts?: number } = {},
+): Promise<{ parts: number }> {
+  const maxHeaderBytes = limits.maxHeaderBytes ?? 16 * 1024;
+  const maxParts = limits.maxParts ?? 100_000;
+  type Mode = 'preamble' | 'boundary-tail' | 'headers' | 'body' | 'done';
+  let mode: Mode = 'preamble';
+  let pending: Buffer = Buffer.alloc(0); // boundary tail or header bytes
+  let body: PassThrough | null = null;
+  let settled = false;
+  let handlerDone: Promise<void> | null = null;
+  let handlerError: unknown = null;
+  let parts = 0;
+  let events: ({ kind: 'data'; buf: Buffer } | { kind: 'boundary' })[] = [];
+
+  // The boundary delimiter is CRLF + "--" + boundary; the body's first delimiter has no CRLF before
+  // it, so a CRLF is fed first (RFC 2046 §5.1.1).
+  const search = new StreamSearch(Buffer.from(`\r\n--${boundary}`), (isMatch, data, start, end, isSafeData) => {
+    if (data && end > start) {
+      const slice = data.subarray(start, end);
+      events.push({ kind: 'data', buf: isSafeData ? slice : Buffer.from(slice) });
+    }
+    if (isMatch) events.push({ kind: 'boundary' });
+  });
+
+  const finishPart = async () => {
+    if (!body) return;
+    body.end();
+    body = null;
+    await handlerDone;
+    handlerDone = null;
+    if (handlerError) throw handlerError;
+  };
+
+  const startPart = (headerBytes: Buffer) => {
+    parts += 1;
+    if (parts > maxParts) throw new MultipartError(`more than ${maxParts} parts`);
+    const headers = parseHeaders(headerBytes.toString('latin1'));
+    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    body = stream;
+    settled = false;
+    handlerDone = onPart({ headers, body: stream, index: parts - 1 }).then(
+      () => {
+        settled = true;
+        stream.resume(); // discard whatever the handler did not read
+      },
+      (err) => {
+        settled = true;
+        handlerError = err;
+        stream.resume();
+      },
+    );
+  };
+
+  const writeBody = async (buf: Buffer) => {
+    const b = body!;
+    if (settled) return;
+    if (!b.write(buf)) {
+      await Promise.race([once(b, 'drain'), handlerDone]);
+    }
+  };
+
+  const consume = async (buf: Buffer): Promise<void> => {
+    switch (mode) {
+      case 'preamble':
+      case 'done':
+        return;
+      case 'body':
+        return writeBody(buf);
+      case 'boundary-tail': {
+        pending = Buffer.concat([pending, buf]);
+        if (pending.length < 2) return;
+        if (pending[0] === 0x2d && pending[1] === 0x2d) {
+          mode = 'done';
+          return;
+        }
+        const eol = pending.indexOf(CRLF);
+        if (eol < 0) {
+          if (pending.length > 1024) throw new MultipartError('malformed boundary line');
+          return;
+        }
+        // Keep the CRLF so that a part without headers ends at the first "\r\n\r\n".
+        const rest = pending.subarray(eol);
+        pending = Buffer.alloc(0);
+        mode = 'headers';
+        return consume(rest);
+      }
+      case 'headers': {
+        pending = Buffer.concat([pending, buf]);
+        const end = pending.indexOf(HEADER_END);
+        if (end < 0) {
+          if (pending.length > maxHeaderBytes) throw new MultipartError(`part headers exceed ${maxHeaderBytes} bytes`);
+          return;
+        }
+        const headerBytes = pending.subarray(2, end);
+        const rest = pending.subarray(end + 4);
+        pending = Buffer.alloc(0);
+        mode = 'body';
+        startPart(headerBytes);
+        if (rest.length) await writeBody(rest);
+        return;
+      }
+    }
+  };
+
+  const drainEvents = async () => {
+    const batch = events;
+    events = [];
+    for (const ev of batch) {
+      if (ev.kind === 'boundary') {
+        if (mode === 'done') continue;
+        if (mode === 'headers' || mode === 'boundary-tail') throw new MultipartError('part ends inside its headers');
+        await finishPart();
+        mode = 'boundary-tail';
+        pending = Buffer.alloc(0);
+      } else {
+        await consume(ev.buf);
+      }
+    }
+  };
+
+  try {
+    search.push(CRLF);
+    await drainEvents();
+    for await (const chunk of source) {
+      search.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      await drainEvents();
+    }
+    await drainEvents();
+    if ((mode as Mode) !== 'done') throw new MultipartError('body ended before the closing boundary (truncated upload?)');
+    return { parts };
+  } catch (err) {
+    const b = body as PassThrough | null;
+    if (b) b.destroy(err instanceof Error ? err : new MultipartError(String(err)));
+    if (handlerDone) await handlerDone;
+    throw err;
+  }
+}
+
+function parseHeaders(raw: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of raw.split('\r\n')) {
+    if (!line) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new MultipartError(`malformed part header line: ${line.slice(0, 80)}`);
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** Extracts `boundary` (and `type`) from a multipart Content-Type header value. */
+export function parseMultipartContentType(value: string | undefined): { mediaType: string; boundary?: string; type?: string } {
+  if (!value) return { mediaType: '' };
+  const [mediaType = '', ...params] = value.split(';');
+  const out: { mediaType: string; boundary?: string; type?: string } = { mediaType: mediaType.trim().toLowerCase() };
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    const key = p.slice(0, eq).trim().toLowerCase();
+    let val = p.slice(eq + 1).trim();
+    if (val.startsWith('"') && val.endsWith('"')) val = val.slice(1, -1);
+    if (key === 'boundary') out.boundary = val;
+    if (key === 'type') out.type = val.toLowerCase();
+  }
+  return out;
+}

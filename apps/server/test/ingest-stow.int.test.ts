@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { makeDicom } from '@vetpacs/dicom/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function multipart(parts: { type?: string; body: Uint8Array }[], boundary = `b-${randomBytes(8).toString('hex')}`) {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.type ?? 'application/dicom'}\r\n\r\n`), Buffer.from(p.body), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
+}
+
+async function stow(server: TestServer, auth: string, parts: { type?: string; body: Uint8Array }[], study?: string) {
+  const { body, contentType } = multipart(parts);
+  const res = await fetch(`${server.url}/dicomweb/studies${study ? `/${study}` : ''}`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': contentType, accept: 'application/dicom+json' },
+    body,
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }>, headers: res.headers };
+}
+
+describe('STOW-RS ingest', () => {
+  let server: TestServer;
+  let practice: TestPractice;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    practice = await createTestPractice(server.deps.db);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('stores instances byte-identical, indexes veterinary identity, and records the site of origin', async () => {
+    const files = [1, 2].map((n) =>
+      makeDicom({
+        seed: 101,
+        instanceNumber: n,
+        sopInstanceUid: `1.2.826.0.1.3680043.10.1000.777.${n}`,
+        patientName: 'Smith^Rex',
+        patientId: 'P-001',
+        species: 'Canine',
+        breed: 'Labrador Retriever',
+        responsiblePerson: 'Smith^Jane',
+        neutered: 'ALTERED',
+        otherPatientIds: [{ id: '985112345678901', type: 'RFID' }],
+        modality: 'DX',
+        rows: 64,
+        columns: 64,
+      }),
+    );
+    const res = await stow(server, practice.gatewayAuth, files.map((body) => ({ body })));
+    expect(res.status).toBe(200);
+    expect(res.json['00081199']?.Value).toHaveLength(2);
+
+    const instances = await server.deps.db.instance.findMany({ where: { practiceId: practice.id }, orderBy: { instanceNumber: 'asc' } });
+    expect(instances.map((i) => i.sha256)).toEqual(files.map(sha));
+    for (const [i, inst] of instances.entries()) {
+      const { body } = await server.deps.store.get(inst.objectKey);
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      expect(sha(Buffer.concat(chunks))).toBe(sha(files[i]!));
+    }
+    const patient = await server.deps.db.patient.findFirstOrThrow({ where: { practiceId: practice.id } });
+    expect(patient).toMatchObject({ petName: 'Rex', ownerFamilyName: 'Smith', speciesDescription: 'Canine', breedDescription: 'Labrador Retriever', neutered: 'ALTERED', microchip: '985112345678901' });
+    const study = await server.deps.db.study.findFirstOrThrow({ where: { practiceId: practice.id } });
+    expect(study).toMatchObject({ siteId: practice.siteId, numberOfInstances: 2, numberOfSeries: 1, modalitiesInStudy: ['DX'] });
+  });
+
+  it('answers a re-send as success without new rows or objects', async () => {
+    const file = makeDicom({ seed: 202, sopInstanceUid: '1.2.826.0.1.3680043.10.1000.888.1', rows: 32, columns: 32 });
+    const first = await stow(server, practice.bearer, [{ body: file }]);
+    expect(first.status).toBe(200);
+    const before = await server.deps.db.instanceVersion.count({ where: { practiceId: practice.id } });
+    const again = await stow(server, practice.bearer, [{ body: file }]);
+    expect(again.status).toBe(200);
+    expect(await server.deps.db.instanceVersion.count({ where: { practiceId: practice.id } })).toBe(before);
+    const keys: string[] = [];
+    for await (const o of server.deps.store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
+    expect(keys.filter((k) => k.includes('888.1/'))).toHaveLength(1);
+  });
+
+  it('reports every bad part in FailedSOPSequence and still stores the good ones', async () => {
+    const good = makeDicom({ seed: 303, sopInstanceUid: '1.2.826.0.1.3680043.10.1000.999.1', rows: 16, columns: 16 });
+    const res = await stow(server, practice.bearer, [{ body: good }, { body: Buffer.from('this is not DICOM at all, just text'.repeat(10)) }]);
+    expect(res.status).toBe(202);
+    expect(res.json['00081199']?.Value).toHaveLength(1);
+    expect(res.json['00081198']?.Value).toHaveLength(1);
+    expect(res.json['00081198']?.Value?.[0]?.['00081197']?.Value).toEqual([0xc000]);
+  });
+
+  it('rejects unauthenticated, read-only and wrong media type requests', async () => {
+    const file = makeDicom({ seed: 404, rows: 8, columns: 8 });
+    const { body, contentType } = multipart([{ body: file }]);
+    expect((await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType }, body })).status).toBe(401);
+    expect((await stow(server, practice.readOnlyBearer, [{ body: file }])).status).toBe(403);
+    const wrong = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { authorization: practice.bearer, 'content-type': 'application/json' }, body: '{}' });
+    expect(wrong.status).toBe(415);
+  });
+});

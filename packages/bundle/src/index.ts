@@ -1,0 +1,3 @@
+export * from './format';
+export * from './reader';
+export * from './writer';

@@ -1,0 +1,43 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { JOBS, type JobName, type JobPayload, QUEUES, type QueueName } from './registry';
+
+/** Enqueues registry jobs with validated payloads and deterministic job ids. */
+export class JobProducer {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(private readonly connection: ConnectionOptions, private readonly prefix?: string) {}
+
+  queue(name: QueueName): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
+    const def = JOBS[name];
+    const data = def.payload.parse(payload);
+    const jobId = (def.jobId as (p: unknown) => string | undefined)(data);
+    await this.queue(def.queue).add(name, data, {
+      ...def.opts,
+      jobId,
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  async counts(): Promise<Record<QueueName, Record<string, number>>> {
+    const out = {} as Record<QueueName, Record<string, number>>;
+    for (const name of Object.values(QUEUES)) {
+      out[name] = await this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

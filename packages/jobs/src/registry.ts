@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * The one job registry shared by producers (server) and the worker. Queue and job names are a wire
+ * format stored in Redis: never rename one without a migration of pending jobs.
+ * Payloads are ids plus tenant and trace id, never bytes; handlers re-read state from Postgres.
+ */
+export const QUEUES = {
+  /** Image work: thumbnails and transcodes (CPU heavy, low concurrency). */
+  media: 'media',
+  /** DICOMweb metadata rebuilds (cheap, coalesced per series). */
+  metadata: 'metadata',
+  /** Integrity: scrub, replication, reconcile. */
+  integrity: 'integrity',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+const base = {
+  practiceId: z.uuid(),
+  traceId: z.string().min(1).max(64),
+};
+
+const backoff = { type: 'exponential', delay: 2_000 } as const;
+
+/**
+ * Every job: its queue, payload schema and options. `jobId` derives from the payload so a re-sent
+ * instance (modalities retry) does not enqueue the same work twice (BullMQ dedups by job id).
+ */
+export const JOBS = {
+  'instance.thumbnail': {
+    queue: QUEUES.media,
+    payload: z.object({ ...base, instanceId: z.uuid(), version: z.number().int().positive() }),
+    jobId: (p: { instanceId: string; version: number }) => `thumb-i-${p.instanceId}-v${p.version}`,
+    opts: { attempts: 5, backoff, priority: 5 },
+  },
+  'series.thumbnail': {
+    queue: QUEUES.media,
+    payload: z.object({ ...base, seriesId: z.uuid() }),
+    jobId: (p: { seriesId: string }) => `thumb-s-${p.seriesId}`,
+    opts: { attempts: 5, backoff, priority: 3, delay: 2_000 },
+  },
+  'instance.transcode': {
+    queue: QUEUES.media,
+    payload: z.object({ ...base, instanceId: z.uuid(), version: z.number().int().positive(), targetTransferSyntaxUid: z.string() }),
+    jobId: (p: { instanceId: string; version: number; targetTransferSyntaxUid: string }) =>
+      `transcode-${p.instanceId}-v${p.version}-${p.targetTransferSyntaxUid}`,
+    opts: { attempts: 3, backoff, priority: 10 },
+  },
+  'series.metadata': {
+    queue: QUEUES.metadata,
+    payload: z.object({ ...base, seriesId: z.uuid() }),
+    // Coalesced: one pending rebuild per series. A burst of 500 instances maps to one job id; the
+    // handler reads the series' current instances when it runs, so later arrivals are included.
+    jobId: (p: { seriesId: string }) => `meta-s-${p.seriesId}`,
+    opts: { attempts: 5, backoff, delay: 1_000 },
+  },
+  'instance.replicate': {
+    queue: QUEUES.integrity,
+    payload: z.object({ ...base, instanceId: z.uuid(), version: z.number().int().positive() }),
+    jobId: (p: { instanceId: string; version: number }) => `replicate-${p.instanceId}-v${p.version}`,
+    opts: { attempts: 10, backoff },
+  },
+  'integrity.scrub': {
+    queue: QUEUES.integrity,
+    payload: z.object({ practiceId: z.uuid().optional(), traceId: z.string(), full: z.boolean().default(false) }),
+    jobId: () => undefined,
+    opts: { attempts: 1 },
+  },
+  reconcile: {
+    queue: QUEUES.integrity,
+    payload: z.object({ practiceId: z.uuid().optional(), traceId: z.string() }),
+    jobId: () => undefined,
+    opts: { attempts: 3, backoff },
+  },
+} as const;
+
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['payload']>;
+/** The worker's handler map: `Record<JobName, …>` makes a missing handler a compile error. */
+export type JobHandlers = { [N in JobName]: (payload: JobPayload<N>, ctx: { jobId: string | undefined; attempt: number }) => Promise<unknown> };
+
+/** Job names served by one queue. */
+export function jobsOfQueue(queue: QueueName): JobName[] {
+  return (Object.keys(JOBS) as JobName[]).filter((n) => JOBS[n].queue === queue);
+}
+
+/** Thrown by a handler for a failure that retrying cannot fix (bad input, unsupported codec). */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
