@@ -59,7 +59,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
     stagingDir: config.UPLOAD_STAGING_DIR,
     maxSize: config.MAX_UPLOAD_SIZE,
     expiryMs: config.UPLOAD_EXPIRY_HOURS * 3600_000,
-    locker: new RedisLocker(deps.redis, lockSubscriber, { prefix: config.QUEUE_PREFIX }),
+    locker: new RedisLocker(deps.redis, lockSubscriber, { prefix: config.QUEUE_PREFIX, ttlMs: config.TUS_LOCK_TTL_MS }),
     ingestor: ingest,
     log: app.log,
     publicUrl: config.PUBLIC_URL,

@@ -23,6 +23,8 @@ const serverEnvSchema = z
     MAX_INSTANCE_SIZE: fields.bytes.default(2 * 1024 ** 3),
     /** Unfinished uploads older than this are deleted. */
     UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+    /** TTL of a tus upload lock in Redis; only matters when an instance dies holding one. */
+    TUS_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
     CORS_ORIGINS: z
       .string()
       .default('')

@@ -78,6 +78,7 @@ export function createTusServer(opts: {
     },
     onUploadCreate: async (req, upload) => {
       const auth = authOf(req as never);
+      if (upload.size === 0) throw { status_code: 400, body: 'empty upload: nothing to ingest\n' };
       const type = upload.metadata?.type ?? 'instance';
       if (type !== 'instance' && type !== BUNDLE_UPLOAD_TYPE) {
         throw { status_code: 400, body: `Upload-Metadata type must be "instance" or "bundle", got "${type}"\n` };
