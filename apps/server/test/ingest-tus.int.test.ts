@@ -38,7 +38,7 @@ describe('tus ingest', () => {
     expect(res.body.receipts).toEqual([expect.objectContaining({ status: 'STORED', sha256: sha(file) })]);
     expect(sha(await storedBytes(server, practice.id, '1.2.826.0.1.3680043.10.1000.5000.1'))).toBe(sha(file));
     // Staging is cleaned once the instance is stored.
-    const receipts = await (await fetch(`${server.url}/api/receipts/${res.body.uploadId}`, { headers: { authorization: practice.gatewayAuth } })).json();
+    const receipts = (await (await fetch(`${server.url}/api/receipts/${res.body.uploadId}`, { headers: { authorization: practice.gatewayAuth } })).json()) as { receipts: unknown[] };
     expect(receipts.receipts).toEqual([expect.objectContaining({ status: 'STORED', sha256: sha(file) })]);
   });
 
@@ -66,7 +66,7 @@ describe('tus ingest', () => {
     const head = await fetch(`${server.url}${path}`, { method: 'HEAD', headers: { authorization: other.bearer, 'tus-resumable': '1.0.0' } });
     expect(head.status).toBe(404);
     const done = completed(await tusUpload(server.url, practice.bearer, file, { uploadUrl: first.uploadUrl }));
-    const theirs = await (await fetch(`${server.url}/api/receipts/${done.body.uploadId}`, { headers: { authorization: other.bearer } })).json();
+    const theirs = (await (await fetch(`${server.url}/api/receipts/${done.body.uploadId}`, { headers: { authorization: other.bearer } })).json()) as { receipts: unknown[] };
     expect(theirs.receipts).toEqual([]);
     expect((await fetch(`${server.url}/api/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } })).status).toBe(401);
   });
