@@ -55,7 +55,7 @@ async function main() {
   await waitForReady(baseUrl, server);
   launch('worker', 'apps/worker/src/main.ts', env);
 
-  const seed = await runNode('apps/server/src/demo/seed-cli.ts', env);
+  const seed = await runNode('apps/server/src/demo/seed-cli.ts', { ...env, SEED_SERVER_URL: baseUrl });
   process.stdout.write(`\n  Vet PACS is running at ${env.PUBLIC_URL ?? baseUrl}\n${seed}\n  Press Ctrl-C to stop.\n\n`);
 }
 
