@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# STOW-RS ingest benchmark, side by side with Orthanc (../shared/bench), one run:
+#   DATA=/tmp/benchdata-ingest bash scripts/bench/ingest.sh            # results in $RESULTS
+# Needs: python3-pydicom python3-numpy orthanc orthanc-dicomweb orthanc-postgresql (apt), a dataset
+# from ../shared/bench/gen_dataset.py. Each run starts from an empty server (fresh database + store).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+BENCH=${BENCH:-$(cd ../shared/bench && pwd)}
+DATA=${DATA:-/tmp/benchdata-ingest}
+RESULTS=${RESULTS:-/tmp/vetpacs-bench-results}
+CONCS=${CONCS:-"1 4 16"}
+BACKENDS=${BACKENDS:-"fs s3"}
+ORTHANC=${ORTHANC:-"sqlite"}
+BATCH=${BATCH:-10}
+mkdir -p "$RESULTS"
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+
+for c in $CONCS; do
+  for backend in $BACKENDS; do
+    tag="vetpacs-$backend-c$c"
+    echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
+    BENCH_STORAGE=$backend node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
+    launcher=$!
+    for _ in $(seq 300); do grep -q '^BASE=' "$RESULTS/$tag.server" 2>/dev/null && break; sleep 0.2; done
+    eval "$(grep '^BASE=' "$RESULTS/$tag.server")"
+    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "$BASE" --dataset "$DATA" --concurrency "$c" --batch-size "$BATCH" \
+      --phases stow --header "Authorization: Bearer $TOKEN" --server-pid "$PID" --label "$tag" \
+      --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
+    tail -n 8 "$RESULTS/$tag.log"
+    kill -TERM "$launcher"; wait "$launcher" || true
+  done
+  for idx in $ORTHANC; do
+    tag="orthanc-$idx-c$c"
+    echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
+    dir=/tmp/orthanc-bench-$tag
+    "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" >/dev/null
+    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base http://127.0.0.1:28042/dicom-web --dataset "$DATA" --concurrency "$c" \
+      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" --label "$tag" \
+      --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
+    tail -n 8 "$RESULTS/$tag.log"
+    "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
+  done
+done
+/usr/bin/python3 "$BENCH/summarize.py" "$RESULTS"/*.json > "$RESULTS/summary.md" && cat "$RESULTS/summary.md"

@@ -1,0 +1,68 @@
+/**
+ * Starts one server for a benchmark run on a fresh database and empty storage, and prints
+ * `BASE=… TOKEN=… PID=…` for the bench harness. Storage: BENCH_STORAGE=s3 (local s3rver) or fs.
+ * Stops everything on SIGTERM/SIGINT. Used by scripts/bench/ingest.sh.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApiToken, createDb, createPractice } from '@vetpacs/db';
+import { migrate } from '@vetpacs/db/migrate';
+import { createDatabaseIfMissing, dropDatabase, startS3rver, withDatabase } from '@vetpacs/devservices';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const admin = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbName = `vetpacs_bench_${Date.now().toString(36)}`;
+const backend = process.env.BENCH_STORAGE ?? 's3';
+const port = process.env.BENCH_PORT ?? '18080';
+const work = await mkdtemp(path.join(process.env.BENCH_TMP ?? tmpdir(), 'vetpacs-bench-'));
+
+await createDatabaseIfMissing(admin, dbName);
+const databaseUrl = withDatabase(admin, dbName);
+await migrate(databaseUrl);
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  DATABASE_URL: databaseUrl,
+  QUEUE_PREFIX: dbName,
+  UPLOAD_STAGING_DIR: path.join(work, 'staging'),
+  HOST: '127.0.0.1',
+  PORT: port,
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'production',
+};
+let s3: Awaited<ReturnType<typeof startS3rver>> | undefined;
+if (backend === 'fs') {
+  Object.assign(env, { STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: path.join(work, 'objects') });
+  await (await import('node:fs/promises')).mkdir(env.STORAGE_FS_ROOT!, { recursive: true });
+} else {
+  s3 = await startS3rver({ directory: path.join(work, 's3'), buckets: ['bench'] });
+  Object.assign(env, {
+    STORAGE_BACKEND: 's3', S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'bench', S3_REGION: s3.region,
+    S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true',
+  });
+}
+const db = createDb(databaseUrl, { maxConnections: 1 });
+const practice = await createPractice(db, { name: 'Bench Vets', slug: 'bench' }, { type: 'CLI', id: 'bench' });
+const { token } = await createApiToken(db, practice.id, { name: 'bench', role: 'VET' }, { type: 'CLI', id: 'bench' });
+await db.close();
+
+const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+for (let i = 0; i < 300; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 100));
+}
+process.stdout.write(`BASE=http://127.0.0.1:${port}/dicomweb TOKEN=${token} PID=${server.pid} S3PID=${process.pid}\n`);
+
+const stop = async () => {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  await s3?.stop();
+  await dropDatabase(admin, dbName);
+  await rm(work, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
