@@ -6,6 +6,7 @@ import { authPlugin } from './auth/plugin';
 import { createCredentialVerifier } from './auth/verifier';
 import type { ServerConfig } from './config';
 import type { ServerDeps } from './deps';
+import { dicomwebRoutes } from './dicomweb/routes';
 import { stowRoutes } from './dicomweb/stow';
 import { healthRoutes } from './health/routes';
 import { createReadiness } from './health/service';
@@ -66,6 +67,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
     traceId: () => randomUUID(),
   });
   await app.register(ingestRoutes, { tus, repo: ingestRepo });
+  await app.register(dicomwebRoutes, { db: deps.db, store: deps.store, publicUrl: config.PUBLIC_URL, corsOrigins: config.CORS_ORIGINS });
   await app.register(stowRoutes, { ingest, publicUrl: config.PUBLIC_URL });
 
   // Housekeeping: finish uploads a crash interrupted, drop abandoned ones.

@@ -1,0 +1,66 @@
+import { type Db, Prisma } from '@vetpacs/db';
+import { BY_TAG } from './qido-attributes';
+import { matchSql } from './qido-match';
+import type { QidoQuery } from './qido-query';
+
+/** One result row: `t_<tag>` columns, the entity UIDs, and stored JSON for non-indexed tags. */
+export type QidoRow = Record<string, unknown> & {
+  _study: string;
+  _series?: string;
+  _sop?: string;
+  _extra?: Record<string, unknown> | null;
+};
+
+/**
+ * Runs a QIDO-RS query as one parameterised SQL statement. Every table is filtered by the
+ * caller's practice; matching keys become conditions that the indexes answer (study date b-tree,
+ * modalities GIN, patient trigram on search_text, UID unique keys). Fetches `limit + 1` rows so
+ * the caller can tell whether more results exist.
+ */
+export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise<QidoRow[]> {
+  const cols: Prisma.Sql[] = [Prisma.sql`st.study_instance_uid AS "_study"`];
+  if (q.level !== 'study') cols.push(Prisma.sql`se.series_instance_uid AS "_series"`);
+  if (q.level === 'instance') cols.push(Prisma.sql`i.sop_instance_uid AS "_sop"`);
+  for (const tag of q.returnTags) {
+    const attr = BY_TAG.get(tag);
+    if (attr?.column) cols.push(Prisma.sql`${attr.column} AS ${Prisma.raw(`"t_${tag}"`)}`);
+  }
+  if (q.extraTags.length) cols.push(Prisma.sql`${extraJson(q)} AS "_extra"`);
+
+  const where: Prisma.Sql[] = [Prisma.sql`st.practice_id = ${practiceId}::uuid`];
+  for (const f of q.filters) where.push(...matchSql(f, q.fuzzy));
+  let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id`;
+  let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC NULLS LAST, st.id`;
+  if (q.level !== 'study') {
+    from = Prisma.sql`${from} JOIN series se ON se.study_id = st.id`;
+    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
+    order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
+  }
+  if (q.level === 'instance') {
+    from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+    where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
+    order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
+  }
+  return db.$queryRaw<QidoRow[]>`
+    SELECT ${Prisma.join(cols, ', ')}
+    FROM ${from}
+    WHERE ${Prisma.join(where, ' AND ')}
+    ORDER BY ${order}
+    LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+}
+
+/**
+ * Non-indexed attributes come from the stored DICOM JSON of a representative instance: the row's
+ * own instance, else the first instance (by number) of the series, else of the study's first
+ * series. Patient and study modules are identical across a study's instances (PS3.3 §C.7.1-2).
+ */
+function extraJson(q: QidoQuery): Prisma.Sql {
+  const pick = (meta: Prisma.Sql) =>
+    Prisma.sql`(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(${meta}) e WHERE e.key = ANY(${q.extraTags}::text[]))`;
+  if (q.level === 'instance') return pick(Prisma.sql`i.metadata`);
+  const firstOfSeries = (seriesId: Prisma.Sql) =>
+    Prisma.sql`(SELECT i2.metadata FROM instance i2 WHERE i2.series_id = ${seriesId} ORDER BY i2.instance_number NULLS LAST, i2.created_at LIMIT 1)`;
+  if (q.level === 'series') return pick(firstOfSeries(Prisma.sql`se.id`));
+  const firstSeries = Prisma.sql`(SELECT se2.id FROM series se2 WHERE se2.study_id = st.id ORDER BY se2.series_number NULLS LAST, se2.created_at LIMIT 1)`;
+  return pick(firstOfSeries(firstSeries));
+}

@@ -1,0 +1,55 @@
+import type { Db } from '@vetpacs/db';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { requireAuth } from '../auth/plugin';
+import { notAcceptable } from '../lib/errors';
+import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot } from './http';
+import type { QidoLevel } from './qido-attributes';
+import { qidoRowsToJson } from './qido-json';
+import { parseQidoQuery } from './qido-query';
+import { runQido } from './qido-repo';
+
+type Params = { study?: string; series?: string };
+
+/** QIDO-RS answers in DICOM JSON only (PS3.18 §10.6.3.2; XML is optional). */
+function assertAcceptsJson(accept: string | undefined): void {
+  const ok = parseAccept(accept).some((r) => ['application/dicom+json', 'application/json'].some((t) => covers(r.type, t)));
+  if (!ok) throw notAcceptable('QIDO-RS responses are application/dicom+json');
+}
+
+/**
+ * QIDO-RS (PS3.18 §10.6): study, series and instance searches at every resource of Table
+ * 10.6.1-2, scoped to the caller's practice. An empty result is `200 []` (the standard allows 204;
+ * an empty JSON array is what clients parse without special cases).
+ */
+export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = async (app, { db, publicUrl }) => {
+  const search = (level: QidoLevel) => async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const auth = requireAuth(req);
+    assertAcceptsJson(req.headers.accept);
+    const scope: Record<string, string> = {};
+    if (req.params.study) scope.StudyInstanceUID = req.params.study;
+    if (req.params.series) scope.SeriesInstanceUID = req.params.series;
+    const q = parseQidoQuery(level, req.query as Record<string, string | string[]>, scope);
+    const rows = await runQido(db, auth.practiceId, q);
+    const warnings: string[] = [];
+    if (q.unsupported.length) {
+      warnings.push(`299 vetpacs "The following query parameters are not supported and were ignored: ${q.unsupported.join(', ').slice(0, 500)}"`);
+    }
+    if (rows.length > q.limit) {
+      rows.length = q.limit;
+      // PS3.18 §8.3.4.4: the client pages on with offset.
+      if (q.capped) {
+        warnings.push('299 vetpacs "The number of results exceeded the maximum supported by the server. Additional results can be requested."');
+      }
+    }
+    if (warnings.length) reply.header('Warning', warnings.map((w) => w.replace(/[\r\n]/g, ' ')));
+    const body = resolveBulkRoot(JSON.stringify(qidoRowsToJson(rows, q, dicomwebRoot(req, publicUrl))), dicomwebRoot(req, publicUrl));
+    return reply.header('Cache-Control', CACHE_REVALIDATE).type('application/dicom+json').send(body);
+  };
+
+  app.get('/dicomweb/studies', search('study'));
+  app.get('/dicomweb/series', search('series'));
+  app.get('/dicomweb/instances', search('instance'));
+  app.get('/dicomweb/studies/:study/series', search('series'));
+  app.get('/dicomweb/studies/:study/instances', search('instance'));
+  app.get('/dicomweb/studies/:study/series/:series/instances', search('instance'));
+};
