@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { adminRoutes } from './admin/routes';
 import { authPlugin } from './auth/plugin';
+import { authRoutes } from './auth/routes';
+import { csrfGuard } from './auth/sessions';
 import { createCredentialVerifier } from './auth/verifier';
 import type { ServerConfig } from './config';
 import type { ServerDeps } from './deps';
@@ -16,6 +19,8 @@ import { ingestRoutes } from './ingest/routes';
 import { IngestService } from './ingest/service';
 import { createTusServer } from './ingest/tus';
 import { installErrorHandler } from './lib/error-handler';
+import { studyRoutes } from './studies/routes';
+import { webRoutes } from './web/static';
 
 export interface BuildServerOptions {
   config: ServerConfig;
@@ -47,6 +52,11 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   });
   await app.register(healthRoutes, { readiness });
   await app.register(authPlugin, { verifier: createCredentialVerifier(deps.db) });
+  await app.register(csrfGuard, { allowedOrigins: config.CORS_ORIGINS });
+  await app.register(authRoutes, { db: deps.db, redis: deps.redis, keyPrefix: config.QUEUE_PREFIX, publicUrl: config.PUBLIC_URL, allowedOrigins: config.CORS_ORIGINS });
+  await app.register(adminRoutes, { db: deps.db });
+  await app.register(studyRoutes, { db: deps.db, store: deps.store });
+  await app.register(webRoutes, {});
 
   // Ingest: one pipeline behind tus uploads (single instances and bundles) and STOW-RS.
   const ingestRepo = new IngestRepo(deps.db);
