@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { access, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  InvalidObjectKeyError,
+  InvalidRangeError,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  StorageUnavailableError,
+} from './errors';
+import { HashingPassThrough } from './hashing';
+import { assertValidKey, assertValidPrefix } from './keys';
+import {
+  assertIntegrity,
+  assertPutOptions,
+  assertWellFormedRange,
+  errnoCode,
+  readAll,
+  translatePutError,
+} from './shared';
+import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutOptions, PutResult } from './types';
+
+/** Directory under the root that holds in-flight uploads; reserved, never listed. */
+export const FS_TMP_DIR = '.tmp';
+
+/** A key's path component was a file, or the key names a directory: S3 allows both, a filesystem cannot. */
+const CONFLICT_CODES = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
+
+/**
+ * {@link ObjectStore} on a local directory, for single-practice installs (typically a RAID volume).
+ *
+ * Durability: bytes go to `<root>/.tmp/<uuid>`, are fsynced, renamed into place and the directory
+ * is fsynced, so after `put` resolves the object survives a power cut, and a crash mid-put never
+ * leaves a partial object under its key. A crash (not an error) can leave a file in `.tmp`; it is
+ * invisible to readers and safe to delete.
+ *
+ * The root must already exist: it is never created, so an unmounted volume fails loudly instead
+ * of silently filling the system disk.
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly kind = 'fs' as const;
+  readonly #root: string;
+  readonly #rootWithSep: string;
+  readonly #tmpDir: string;
+
+  constructor(root: string) {
+    if (!root) throw new TypeError('fs storage root is required');
+    this.#root = path.resolve(root);
+    this.#rootWithSep = this.#root.endsWith(path.sep) ? this.#root : this.#root + path.sep;
+    this.#tmpDir = path.join(this.#root, FS_TMP_DIR);
+  }
+
+  /** Absolute path of the storage root (for diagnostics and tests). */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Absolute path of the temp directory (for tests asserting nothing is left behind). */
+  get tmpDir(): string {
+    return this.#tmpDir;
+  }
+
+  async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+    const target = this.#pathFor(key);
+    assertPutOptions(opts);
+    opts.signal?.throwIfAborted();
+    // Early refusal saves streaming a large body for nothing; link() below is the atomic check.
+    if (opts.ifNoneMatch && (await this.head(key))) throw new ObjectExistsError(key);
+
+    await this.#ensureTmpDir();
+    const tmp = path.join(this.#tmpDir, randomUUID());
+    let committed = false;
+    try {
+      const hasher = new HashingPassThrough(opts.expectedSize);
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      // `flush: true` fsyncs before close, and pipeline resolves only after close: the data is on
+      // disk before the rename makes it visible, so a power cut cannot leave a complete-looking
+      // name pointing at a zero-length or partial file.
+      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
+      await pipeline(source, hasher, sink, { signal: opts.signal });
+      const { size, sha256 } = hasher.digest.digest();
+      assertIntegrity(key, opts, size, sha256);
+      await this.#commit(tmp, target, key, opts.ifNoneMatch === true);
+      committed = true;
+      return { key, size, sha256 };
+    } catch (err) {
+      throw translatePutError(key, opts, err);
+    } finally {
+      if (!committed) await rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  async get(key: string, opts: { range?: ByteRange } = {}): Promise<GetResult> {
+    const file = this.#pathFor(key);
+    if (opts.range) assertWellFormedRange(key, opts.range);
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      throw this.#mapMissing(key, err);
+    }
+    try {
+      // Stat the open descriptor, not the path: a concurrent overwrite renames a new inode into
+      // place, and we must report the size of the bytes we are about to stream.
+      const st = await fh.stat();
+      if (!st.isFile()) throw new ObjectNotFoundError(key);
+      const size = st.size;
+      if (!opts.range) return { body: fh.createReadStream(), size, contentLength: size };
+      const { start } = opts.range;
+      if (start >= size) throw new InvalidRangeError(key, opts.range, size);
+      const end = Math.min(opts.range.end ?? size - 1, size - 1);
+      return { body: fh.createReadStream({ start, end }), size, contentLength: end - start + 1 };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    const file = this.#pathFor(key);
+    try {
+      const st = await stat(file);
+      return st.isFile() ? { size: st.size, lastModified: st.mtime } : null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.#pathFor(key);
+    try {
+      await unlink(file);
+    } catch (err) {
+      // EISDIR/EPERM: the key names a directory of other keys, i.e. no object under this key.
+      if (isMissing(err) || errnoCode(err) === 'EISDIR' || errnoCode(err) === 'EPERM') return;
+      throw err;
+    }
+    // No directory fsync here: a delete lost to a power cut only resurrects an object, it never
+    // loses or corrupts one, and deletes are not on a latency-sensitive path worth paying for.
+    await this.#pruneEmptyDirs(path.dirname(file));
+  }
+
+  async *list(prefix: string): AsyncIterable<ListEntry> {
+    assertValidPrefix(prefix);
+    // S3 prefixes are plain string prefixes ("studies/1.2" matches "studies/1.2.3/x"), so start
+    // walking at the deepest complete directory and filter names by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
+    if (dirKey === FS_TMP_DIR || dirKey.startsWith(`${FS_TMP_DIR}/`)) return;
+    const startDir = dirKey ? this.#contained(prefix, path.join(this.#root, ...dirKey.split('/'))) : this.#root;
+    yield* this.#walk(startDir, dirKey ? `${dirKey}/` : '', prefix);
+  }
+
+  async getRange(key: string, start: number, length: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(length) || length < 0) throw new InvalidRangeError(key, { start });
+    if (length === 0) {
+      if (!(await this.head(key))) throw new ObjectNotFoundError(key);
+      return Buffer.alloc(0);
+    }
+    const { body } = await this.get(key, { range: { start, end: start + length - 1 } });
+    return readAll(body);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      const st = await stat(this.#root);
+      if (!st.isDirectory()) throw new Error('not a directory');
+      await access(this.#root, constants.R_OK | constants.W_OK | constants.X_OK);
+      await this.#ensureTmpDir();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new StorageUnavailableError(`filesystem storage root ${this.#root} is not usable: ${reason}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Validates the key and maps it to a path that is provably inside the root. */
+  #pathFor(key: string): string {
+    assertValidKey(key);
+    if (key === FS_TMP_DIR || key.startsWith(`${FS_TMP_DIR}/`)) {
+      throw new InvalidObjectKeyError(key, `"${FS_TMP_DIR}/" is reserved by the filesystem store`);
+    }
+    // NAME_MAX on Linux filesystems; S3 has no per-segment limit, so this is the one fs-only rule.
+    if (key.split('/').some((segment) => Buffer.byteLength(segment) > 255)) {
+      throw new InvalidObjectKeyError(key, 'has a segment longer than 255 bytes (filesystem limit)');
+    }
+    return this.#contained(key, path.join(this.#root, ...key.split('/')));
+  }
+
+  // Defence in depth: assertValidKey already rules out "..", absolute paths and backslashes, but
+  // containment is checked on the resolved path too, so a future change to key rules cannot open
+  // a path-escape hole.
+  #contained(key: string, candidate: string): string {
+    const resolved = path.resolve(candidate);
+    if (!resolved.startsWith(this.#rootWithSep)) throw new InvalidObjectKeyError(key, 'resolves outside the storage root');
+    return resolved;
+  }
+
+  async #ensureTmpDir(): Promise<void> {
+    try {
+      // Not recursive on purpose: a missing root must fail, not be created (see class comment).
+      await mkdir(this.#tmpDir, { mode: 0o755 });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+  }
+
+  /** Moves a synced temp file to its key and makes the new directory entries durable. */
+  async #commit(tmp: string, target: string, key: string, exclusive: boolean): Promise<void> {
+    const dir = path.dirname(target);
+    // A concurrent delete may prune the (momentarily empty) directory between mkdir and rename;
+    // that shows up as ENOENT and a retry recreates it.
+    for (let attempt = 1; ; attempt++) {
+      let created: string | undefined;
+      try {
+        created = await mkdir(dir, { recursive: true, mode: 0o755 });
+        if (exclusive) {
+          // link() fails with EEXIST if the name exists: an atomic "if none match".
+          await link(tmp, target);
+          await unlink(tmp);
+        } else {
+          // rename() atomically replaces an existing object: readers see old or new, never half.
+          await rename(tmp, target);
+        }
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT' && attempt < 5) continue;
+        if (code === 'EEXIST' && exclusive && (await this.head(key))) throw new ObjectExistsError(key);
+        if (code && CONFLICT_CODES.has(code)) {
+          throw new InvalidObjectKeyError(key, 'conflicts with an existing key (the fs backend cannot hold both "a" and "a/b")');
+        }
+        throw err;
+      }
+      await fsyncDir(dir);
+      // Newly created directories must also be recorded in their parents to survive a crash.
+      if (created) {
+        for (let d = dir; d !== path.dirname(created); ) {
+          d = path.dirname(d);
+          await fsyncDir(d);
+        }
+      }
+      return;
+    }
+  }
+
+  async #pruneEmptyDirs(dir: string): Promise<void> {
+    for (let d = dir; d.startsWith(this.#rootWithSep); d = path.dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (or already gone): stop climbing
+      }
+    }
+  }
+
+  async *#walk(dir: string, keyPrefix: string, filter: string): AsyncGenerator<ListEntry> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const key = keyPrefix + entry.name;
+      if (key === FS_TMP_DIR) continue;
+      if (entry.isDirectory()) {
+        const asDir = `${key}/`;
+        if (asDir.startsWith(filter) || filter.startsWith(asDir)) yield* this.#walk(path.join(dir, entry.name), asDir, filter);
+      } else if (entry.isFile() && key.startsWith(filter) && isPortableKey(key)) {
+        // Symlinks and other special files are skipped (Dirent types come from lstat): nothing
+        // this store writes is a symlink, and following one could leave the root.
+        try {
+          const st = await stat(path.join(dir, entry.name));
+          yield { key, size: st.size };
+        } catch (err) {
+          if (!isMissing(err)) throw err; // deleted while listing: not an error
+        }
+      }
+    }
+  }
+
+  #mapMissing(key: string, err: unknown): unknown {
+    return isMissing(err) ? new ObjectNotFoundError(key, { cause: err }) : err;
+  }
+}
+
+/** Files placed in the root by hand may have names `get` would refuse; don't list those. */
+function isPortableKey(key: string): boolean {
+  try {
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = errnoCode(err);
+  // ENOTDIR: a path component is a file, e.g. key "a/b" when "a" is an object.
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

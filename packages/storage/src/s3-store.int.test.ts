@@ -1,0 +1,107 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describeObjectStoreContract } from './contract';
+import { StorageUnavailableError } from './errors';
+import { createObjectStore, type ObjectStore } from './index';
+import { patternStream } from './test-support';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    s3: {
+      endpoint: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      region: string;
+      bucket: string;
+      replicaBucket: string;
+    };
+  }
+}
+
+const s3 = inject('s3');
+// Several test files share the bucket: everything this file writes lives under its own prefix.
+const prefix = `storage-int-${randomUUID().slice(0, 8)}`;
+const makeStore = (over: { prefix?: string; bucket?: string; endpoint?: string } = {}): ObjectStore =>
+  createObjectStore({
+    backend: 's3',
+    endpoint: over.endpoint ?? s3.endpoint,
+    region: s3.region,
+    bucket: over.bucket ?? s3.bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: true,
+    prefix: over.prefix ?? prefix,
+  });
+
+describeObjectStoreContract('s3', () => makeStore(), {
+  onMemoryReport: (r) => console.info(`[s3] 200 MB ${r.phase}: RSS ${r.baselineMb} → ${r.peakMb} MB (growth ${r.growthMb} MB)`),
+});
+
+describe('S3ObjectStore specifics', () => {
+  let store: ObjectStore;
+  // An independent client with SDK defaults, to look at what actually landed in the bucket.
+  let raw: S3Client;
+
+  beforeAll(() => {
+    store = makeStore();
+    raw = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+  });
+  afterAll(async () => {
+    await store.close?.();
+    raw.destroy();
+  });
+
+  const rawSha256 = async (key: string) => {
+    const res = await raw.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    const bytes = Buffer.from(await res.Body!.transformToByteArray());
+    return { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  };
+
+  // stack-notes "Checksum trap": with SDK defaults, streamed bodies go up aws-chunked and an
+  // emulator stores the chunk framing inside the object. The bytes in the bucket must be exactly
+  // the bytes we streamed, for both the single-request path and the multipart path.
+  it('stores streamed bodies byte-exact (no aws-chunked framing): SHA-256 matches after put', async () => {
+    for (const size of [3 * 1024 * 1024 + 1, 17 * 1024 * 1024 + 3]) {
+      const key = `checksum-trap/${size}.bin`;
+      const src = patternStream(size, { chunkSize: 65_536 });
+      const put = await store.put(key, src.stream);
+      const produced = await src.produced;
+      expect(put).toMatchObject(produced);
+      expect(await rawSha256(`${prefix}/${key}`)).toEqual(produced);
+    }
+    const chunks = Readable.from([Buffer.from('DICM'), Buffer.from('-tiny-streamed-body')]);
+    const tiny = await store.put('checksum-trap/tiny', chunks);
+    expect(await rawSha256(`${prefix}/checksum-trap/tiny`)).toEqual({ size: tiny.size, sha256: tiny.sha256 });
+  });
+
+  it('keeps objects under the configured prefix and isolates stores with other prefixes', async () => {
+    await store.put('iso/obj', Buffer.from('mine'));
+    const listed = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${prefix}/iso/` }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual([`${prefix}/iso/obj`]);
+
+    const other = makeStore({ prefix: `${prefix}-other` });
+    expect(await other.head('iso/obj')).toBeNull();
+    const keys: string[] = [];
+    for await (const e of other.list('')) keys.push(e.key);
+    expect(keys).toEqual([]);
+    await other.close?.();
+  });
+
+  it('ping reports a missing bucket and an unreachable endpoint readably', async () => {
+    const noBucket = makeStore({ bucket: 'no-such-bucket-here' });
+    await expect(noBucket.ping()).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(noBucket.ping()).rejects.toThrow(/bucket "no-such-bucket-here" at .* does not exist/);
+    await noBucket.close?.();
+
+    const unreachable = makeStore({ endpoint: 'http://127.0.0.1:9' });
+    await expect(unreachable.ping()).rejects.toThrow(/cannot reach bucket/);
+    await unreachable.close?.();
+  });
+});

@@ -1,0 +1,200 @@
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { SizeExceededError, StreamDigest } from './hashing';
+import { assertIntegrity } from './shared';
+import type { PutOptions } from './types';
+
+/** S3 allows at most 10 000 parts per multipart upload. */
+const MAX_PARTS = 10_000;
+/** S3's minimum size for every part but the last. */
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface StreamUploadParams {
+  client: S3Client;
+  bucket: string;
+  /** Full S3 key (store prefix already applied). */
+  s3Key: string;
+  /** Public key, for error messages. */
+  key: string;
+  body: Readable | Buffer;
+  opts: PutOptions;
+  partSize: number;
+  /** Parts uploaded concurrently; memory use is about (queueSize + 1) × partSize. */
+  queueSize: number;
+}
+
+/**
+ * Streams a body of unknown length to S3 with bounded memory, hashing it on the way.
+ *
+ * Written instead of `@aws-sdk/lib-storage`'s `Upload` because `Upload` completes the multipart
+ * upload as soon as the body ends; we need to check size and SHA-256 *between* the last byte and
+ * the commit, so a corrupt or truncated body is never published (not even briefly) under its key.
+ *
+ * Bodies smaller than one part go up as a single PutObject with a known Content-Length. On any
+ * failure the multipart upload is aborted; servers without AbortMultipartUpload (s3rver) answer
+ * NotImplemented, which is swallowed: the object was never completed, so nothing is visible, and on
+ * AWS a bucket lifecycle rule (AbortIncompleteMultipartUpload) is the backstop for lost aborts.
+ */
+export async function streamUpload(p: StreamUploadParams): Promise<{ size: number; sha256: string }> {
+  const { client, bucket, s3Key, opts } = p;
+  const signal = opts.signal;
+  const digest = new StreamDigest();
+  const partSize = choosePartSize(p.partSize, opts.expectedSize);
+  // IfNoneMatch '*' makes S3 itself refuse to overwrite (atomic on AWS; emulators may ignore it,
+  // which is why the caller also checks with HEAD first).
+  const ifNoneMatch = opts.ifNoneMatch ? '*' : undefined;
+
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let uploadId: string | undefined;
+  let partNumber = 0;
+  const parts: CompletedPart[] = [];
+  const inflight = new Set<Promise<void>>();
+  let partFailure: unknown;
+
+  const startPart = async (data: Buffer): Promise<void> => {
+    // Backpressure: while the queue is full we stop pulling from the source.
+    while (inflight.size >= p.queueSize) await Promise.race(inflight);
+    if (partFailure) throw partFailure;
+    const n = ++partNumber;
+    if (n > MAX_PARTS) throw new Error(`object exceeds ${MAX_PARTS} parts of ${partSize} bytes; pass expectedSize`);
+    const task: Promise<void> = client
+      .send(new UploadPartCommand({ Bucket: bucket, Key: s3Key, UploadId: uploadId, PartNumber: n, Body: data }), {
+        abortSignal: signal,
+      })
+      .then((res) => {
+        parts.push({ PartNumber: n, ETag: res.ETag });
+      })
+      .catch((err: unknown) => {
+        partFailure ??= err;
+        throw err;
+      })
+      .finally(() => inflight.delete(task));
+    // Rejections are observed through Promise.race/allSettled or partFailure; this only stops
+    // Node from reporting an unhandled rejection for a part nobody happens to be awaiting.
+    task.catch(() => {});
+    inflight.add(task);
+  };
+
+  try {
+    const source: AsyncIterable<Buffer | string> | Iterable<Buffer> = Buffer.isBuffer(p.body) ? [p.body] : p.body;
+    for await (const chunk of source) {
+      signal?.throwIfAborted();
+      if (partFailure) throw partFailure;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      digest.update(buf);
+      if (opts.expectedSize !== undefined && digest.size > opts.expectedSize) {
+        throw new SizeExceededError(opts.expectedSize, digest.size);
+      }
+      pending.push(buf);
+      pendingBytes += buf.length;
+      while (pendingBytes >= partSize) {
+        const [part, rest] = splitAt(pending, partSize);
+        pending = rest;
+        pendingBytes -= partSize;
+        uploadId ??= await createUpload(client, bucket, s3Key, opts.contentType, signal);
+        await startPart(part);
+      }
+    }
+    signal?.throwIfAborted();
+    const last = Buffer.concat(pending);
+    pending = [];
+    const result = digest.digest();
+    // The commit point: nothing is visible under the key until this check has passed.
+    assertIntegrity(p.key, opts, result.size, result.sha256);
+
+    if (uploadId === undefined) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: s3Key,
+          Body: last,
+          ContentLength: last.length,
+          ContentType: opts.contentType,
+          IfNoneMatch: ifNoneMatch,
+        }),
+        { abortSignal: signal },
+      );
+      return result;
+    }
+    if (last.length > 0) await startPart(last);
+    await Promise.all(inflight);
+    if (partFailure) throw partFailure;
+    parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: s3Key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        IfNoneMatch: ifNoneMatch,
+      }),
+      { abortSignal: signal },
+    );
+    return result;
+  } catch (err) {
+    if (uploadId !== undefined) {
+      // Let in-flight parts settle first, or a part could land after the abort and linger.
+      await Promise.allSettled(inflight);
+      await abortUpload(client, bucket, s3Key, uploadId);
+    }
+    // Stop reading a source we will never finish (frees its resources, e.g. an HTTP request).
+    if (!Buffer.isBuffer(p.body) && !p.body.destroyed) p.body.destroy();
+    throw err;
+  }
+}
+
+/** Bigger parts when the caller announces a huge object, so it fits in 10 000 parts. */
+function choosePartSize(base: number, expectedSize: number | undefined): number {
+  const size = Math.max(base, MIN_PART_SIZE);
+  if (expectedSize === undefined) return size;
+  return Math.max(size, Math.ceil(expectedSize / (MAX_PARTS - 1)));
+}
+
+/** Returns the first `n` bytes of `chunks` as one Buffer and the remaining chunks (not copied). */
+function splitAt(chunks: Buffer[], n: number): [Buffer, Buffer[]] {
+  const head = Buffer.concat(chunks, n);
+  const rest: Buffer[] = [];
+  let skip = n;
+  for (const c of chunks) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    rest.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return [head, rest];
+}
+
+async function createUpload(
+  client: S3Client,
+  bucket: string,
+  s3Key: string,
+  contentType: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  const res = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: s3Key, ContentType: contentType }), {
+    abortSignal: signal,
+  });
+  if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+  return res.UploadId;
+}
+
+async function abortUpload(client: S3Client, bucket: string, s3Key: string, uploadId: string): Promise<void> {
+  try {
+    // No abortSignal: cleanup must run even when the caller's signal caused the failure.
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: s3Key, UploadId: uploadId }));
+  } catch {
+    // NotImplemented on s3rver; on AWS a failed abort is left to the bucket lifecycle rule. The
+    // original error is what the caller needs to see, so this one is dropped.
+  }
+}

@@ -1,0 +1,92 @@
+import type { Readable } from 'node:stream';
+
+/** Options for {@link ObjectStore.put}. */
+export interface PutOptions {
+  /** Stored as Content-Type on S3; ignored by the filesystem backend. */
+  contentType?: string;
+  /** Reject (and store nothing) unless exactly this many bytes arrive. Also sizes S3 parts. */
+  expectedSize?: number;
+  /** Reject (and store nothing) unless the bytes hash to this SHA-256 (hex, any case). */
+  expectedSha256?: string;
+  /** Refuse to overwrite: throw ObjectExistsError when the key already holds an object. */
+  ifNoneMatch?: boolean;
+  /** Aborting stops the upload, removes partial data and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Result of a successful put: what was stored, measured while streaming. */
+export interface PutResult {
+  key: string;
+  size: number;
+  /** Lowercase hex SHA-256 of the stored bytes. */
+  sha256: string;
+}
+
+/** An inclusive byte range like HTTP `Range: bytes=start-end`; `end` omitted means "to the end". */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/** Result of {@link ObjectStore.get}. */
+export interface GetResult {
+  body: Readable;
+  /** Total size of the object. */
+  size: number;
+  /** Bytes `body` will deliver (equals `size` without a range). */
+  contentLength: number;
+}
+
+/** Metadata returned by {@link ObjectStore.head}. */
+export interface ObjectInfo {
+  size: number;
+  lastModified?: Date;
+}
+
+/** One entry of {@link ObjectStore.list}. */
+export interface ListEntry {
+  key: string;
+  size: number;
+}
+
+/**
+ * Where DICOM instances, renditions and exports live. One interface over S3 (cloud) and a local
+ * directory (single-practice installs), so services never know which backend they run on.
+ *
+ * Keys are validated identically by every backend (see `assertValidKey`); a bad key throws
+ * InvalidObjectKeyError before any I/O.
+ */
+export interface ObjectStore {
+  readonly kind: 's3' | 'fs';
+  /**
+   * Streams `body` to `key` and returns its size and SHA-256 computed while streaming, with bounded
+   * memory. Atomic: readers see the old object or the complete new one, never a partial one; a
+   * failed, aborted or integrity-rejected put leaves no object, no temp file and (where the backend
+   * supports aborting) no multipart upload behind.
+   */
+  put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
+  /**
+   * Streams the object, or the inclusive byte range `[start, end]` (`end` is clamped to the last
+   * byte, as HTTP does). Throws ObjectNotFoundError, or InvalidRangeError when `start` is past the end.
+   * The caller must consume or destroy `body`: it holds a file descriptor or an HTTP connection.
+   */
+  get(key: string, opts?: { range?: ByteRange }): Promise<GetResult>;
+  /** Size and modification time, or null when the key does not exist. */
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Deletes the object; deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (a plain string prefix, as in S3; `''` lists all).
+   * Pages through the backend lazily; order is unspecified.
+   */
+  list(prefix: string): AsyncIterable<ListEntry>;
+  /**
+   * Reads up to `length` bytes starting at `start` into a Buffer (for small header/frame reads).
+   * Returns fewer bytes when the object ends first; throws like {@link ObjectStore.get}.
+   */
+  getRange(key: string, start: number, length: number): Promise<Buffer>;
+  /** Readiness check: resolves when the bucket/directory is usable, else throws StorageUnavailableError. */
+  ping(): Promise<void>;
+  /** Releases connections (S3 sockets). Safe to call more than once. */
+  close?(): Promise<void>;
+}
