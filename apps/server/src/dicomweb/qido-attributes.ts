@@ -11,7 +11,7 @@ export type MatchKind =
   | 'pn' // person name: case- and accent-insensitive; fuzzymatching → any name component
   | 'words' // extension keys (owner/pet names): always "fuzzy", like PN
   | 'date' // DA range matching on a SQL date column (§C.2.2.2.5)
-  | 'da-string' // DA range matching on a YYYYMMDD text column
+  | 'iso-date' // DA range matching on a YYYY-MM-DD text column
   | 'time' // TM range matching on a HHMMSS text column
   | 'int' // exact integer
   | 'modalities' // ModalitiesInStudy: any of the listed modalities in the study's array
@@ -48,7 +48,8 @@ export const INDEXED: IndexedAttribute[] = [
   { keyword: 'PatientName', tag: '00100010', vr: 'PN', level: 'study', column: c('p.raw_patient_name'), match: 'pn', out: 'pn', trigram: true },
   { keyword: 'PatientID', tag: '00100020', vr: 'LO', level: 'study', column: c('p.patient_id'), match: 'string', out: 'string' },
   { keyword: 'IssuerOfPatientID', tag: '00100021', vr: 'LO', level: 'study', column: c("NULLIF(p.issuer, '')"), match: 'string', out: 'string' },
-  { keyword: 'PatientBirthDate', tag: '00100030', vr: 'DA', level: 'study', column: c('p.birth_date'), match: 'da-string', out: 'string' },
+  // Stored as ISO YYYY-MM-DD (invalid DA values are not indexed): served back as DA.
+  { keyword: 'PatientBirthDate', tag: '00100030', vr: 'DA', level: 'study', column: c("replace(p.birth_date, '-', '')"), matchColumn: c('p.birth_date'), match: 'iso-date', out: 'string' },
   { keyword: 'PatientSex', tag: '00100040', vr: 'CS', level: 'study', column: c('p.sex'), match: 'cs-list', out: 'string' },
   { keyword: 'PatientSpeciesDescription', tag: '00102201', vr: 'LO', level: 'study', column: c('p.species_description'), match: 'string', out: 'string' },
   { keyword: 'PatientSexNeutered', tag: '00102203', vr: 'CS', level: 'study', column: c('p.neutered'), match: 'neutered', out: 'neutered' },

@@ -111,11 +111,11 @@ export function matchSql(f: QidoFilter, fuzzy: boolean): Prisma.Sql[] {
       if (to) out.push(Prisma.sql`${col} <= ${parseDicomDate(to, key)}::date`);
       return out;
     }
-    case 'da-string': {
+    case 'iso-date': {
       const { from, to } = splitRange(v);
       const out: Prisma.Sql[] = [];
-      if (from) out.push(Prisma.sql`${col} >= ${parseDicomDate(from, key).replace(/-/g, '')}`);
-      if (to) out.push(Prisma.sql`${col} <= ${parseDicomDate(to, key).replace(/-/g, '')}`);
+      if (from) out.push(Prisma.sql`${col} >= ${parseDicomDate(from, key)}`);
+      if (to) out.push(Prisma.sql`${col} <= ${parseDicomDate(to, key)}`);
       return out;
     }
     case 'time': {

@@ -1,7 +1,7 @@
 import type { Db } from '@vetpacs/db';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
-import { notAcceptable } from '../lib/errors';
+import { notAcceptable, notFound } from '../lib/errors';
 import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot } from './http';
 import type { QidoLevel } from './qido-attributes';
 import { qidoRowsToJson } from './qido-json';
@@ -9,6 +9,16 @@ import { parseQidoQuery } from './qido-query';
 import { runQido } from './qido-repo';
 
 type Params = { study?: string; series?: string };
+
+async function assertScopeExists(db: Db, practiceId: string, scope: Record<string, string>): Promise<void> {
+  const series = scope.SeriesInstanceUID ?? null;
+  const [row] = await db.$queryRaw<{ ok: number }[]>`
+    SELECT 1 AS ok FROM study st
+    LEFT JOIN series se ON se.study_id = st.id AND se.practice_id = ${practiceId}::uuid AND se.series_instance_uid = ${series}
+    WHERE st.practice_id = ${practiceId}::uuid AND st.study_instance_uid = ${scope.StudyInstanceUID}
+      AND (${series}::text IS NULL OR se.id IS NOT NULL)`;
+  if (!row) throw notFound(series ? 'series' : 'study');
+}
 
 /** QIDO-RS answers in DICOM JSON only (PS3.18 §10.6.3.2; XML is optional). */
 function assertAcceptsJson(accept: string | undefined): void {
@@ -30,6 +40,9 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
     if (req.params.series) scope.SeriesInstanceUID = req.params.series;
     const q = parseQidoQuery(level, req.query as Record<string, string | string[]>, scope);
     const rows = await runQido(db, auth.practiceId, q);
+    // A resource path naming a study/series the practice does not hold is a missing resource (404),
+    // not an empty search: the same answer whether the UID is unknown or another practice's.
+    if (!rows.length && (scope.StudyInstanceUID || scope.SeriesInstanceUID)) await assertScopeExists(db, auth.practiceId, scope);
     const warnings: string[] = [];
     if (q.unsupported.length) {
       warnings.push(`299 vetpacs "The following query parameters are not supported and were ignored: ${q.unsupported.join(', ').slice(0, 500)}"`);
