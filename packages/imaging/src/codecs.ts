@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+
+// dcmjs, dcmjs-imaging and dcmjs-codecs ship UMD bundles without ESM named exports: load them with
+// require. Their WASM codecs (libjpeg-turbo/libijg, CharLS, OpenJPEG, OpenJPH, RLE) live next to the
+// bundles and are loaded once per process.
+const require = createRequire(import.meta.url);
+
+/** dcmjs-imaging: renders frames to RGBA with the image's own LUT pipeline. */
+export const imaging = require('dcmjs-imaging') as typeof import('dcmjs-imaging');
+/** dcmjs-codecs: decodes and encodes whole data sets between transfer syntaxes. */
+export const codecs = require('dcmjs-codecs') as typeof import('dcmjs-codecs');
+/** dcmjs: Part-10 reading/writing and (de)naturalisation. */
+export const dcmjs = require('dcmjs') as DcmjsApi;
+
+/** The dcmjs data API subset this package uses (dcmjs ships no typings). */
+export interface DcmjsApi {
+  data: {
+    DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
+    DicomMetaDictionary: { naturalizeDataset(ds: Record<string, unknown>): Record<string, unknown> };
+  };
+}
+
+let ready: Promise<void> | undefined;
+
+/**
+ * Initialises both WASM modules (idempotent, shared by every caller in the process). Must resolve
+ * before any decode, render or transcode.
+ */
+export function initCodecs(): Promise<void> {
+  ready ??= (async () => {
+    imaging.log.setLevel('error');
+    codecs.log.setLevel('error');
+    await Promise.all([
+      imaging.NativePixelDecoder.initializeAsync({ webAssemblyModulePathOrUrl: require.resolve('dcmjs-imaging/build/dcmjs-native-codecs.wasm') }),
+      codecs.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: require.resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm') }),
+    ]);
+  })();
+  return ready;
+}
+
+/** A Node Buffer's bytes as a standalone ArrayBuffer (the libraries index from offset 0). */
+export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer
+    ? b.buffer
+    : (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+}
