@@ -11,6 +11,7 @@ import type { ServerConfig } from './config';
 import type { ServerDeps } from './deps';
 import { dicomwebRoutes } from './dicomweb/routes';
 import { stowRoutes } from './dicomweb/stow';
+import { gatewayRoutes } from './gateways/routes';
 import { healthRoutes } from './health/routes';
 import { createReadiness } from './health/service';
 import { RedisLocker } from './ingest/redis-locker';
@@ -56,6 +57,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   await app.register(authRoutes, { db: deps.db, redis: deps.redis, keyPrefix: config.QUEUE_PREFIX, publicUrl: config.PUBLIC_URL, allowedOrigins: config.CORS_ORIGINS });
   await app.register(adminRoutes, { db: deps.db });
   await app.register(studyRoutes, { db: deps.db, store: deps.store });
+  await app.register(gatewayRoutes, { db: deps.db });
   await app.register(webRoutes, {});
 
   // Ingest: one pipeline behind tus uploads (single instances and bundles) and STOW-RS.

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { StatusSnapshot } from './status/snapshot';
+import type { CloudClient } from './upload/cloud';
+
+/** The heartbeat body (the cloud stores it as-is and shows it in the portal's gateway list). */
+export function heartbeatBody(s: StatusSnapshot) {
+  return {
+    version: s.version,
+    aeTitle: s.aeTitle,
+    queue: s.queue,
+    oldestPendingAt: s.oldestPendingAt,
+    diskFreeBytes: s.diskFreeBytes ?? null,
+    throughputBytesPerSec: s.throughputBytesPerSec,
+    lastError: s.lastError,
+    lastCStoreByAe: s.lastCStoreByAe.map((a) => ({ callingAe: a.callingAe, at: a.at, stores: a.stores })),
+    commitmentsPending: s.commitments.pending,
+  };
+}
+
+/** Reports to the cloud every `intervalMs` (and at start); failures are only logged — the queue is the truth. */
+export class Heartbeat {
+  private timer?: NodeJS.Timeout;
+  lastOkAt?: number;
+
+  constructor(private readonly deps: { cloud: CloudClient; snapshot: () => Promise<StatusSnapshot>; log: Logger; intervalMs: number }) {}
+
+  start(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async beat(): Promise<boolean> {
+    try {
+      await this.deps.cloud.requestJson('POST', '/api/gateway/heartbeat', heartbeatBody(await this.deps.snapshot()));
+      this.lastOkAt = Date.now();
+      return true;
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'heartbeat not delivered');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { InstanceRow, QueueRepo } from './queue/repo';
+import type { CloudClient } from './upload/cloud';
+
+export interface RetentionPolicy {
+  keepDays: number;
+  cacheBytes: number;
+  budgetBytes: number;
+}
+
+/**
+ * Which verified local copies to forget now: those older than `keepDays`, then the oldest until
+ * the cache fits both its own cap and what the budget leaves beside the pending uploads.
+ * `cached` is ordered oldest-verified first.
+ */
+export function selectForgettable(cached: InstanceRow[], policy: RetentionPolicy, pendingBytes: number, now = Date.now()): InstanceRow[] {
+  const cutoff = now - policy.keepDays * 86_400_000;
+  const limit = Math.max(0, Math.min(policy.cacheBytes, policy.budgetBytes - pendingBytes));
+  let total = cached.reduce((s, i) => s + i.size, 0);
+  const out: InstanceRow[] = [];
+  for (const i of cached) {
+    if ((i.verified_at ?? 0) < cutoff || total > limit) {
+      out.push(i);
+      total -= i.size;
+    }
+  }
+  return out;
+}
+
+/**
+ * Verify before forgetting: a local copy is deleted only after the cloud, asked again right now,
+ * confirms it holds these exact bytes (SHA-256). If it does not, the instance is uploaded again.
+ * While the cloud is unreachable nothing is deleted, so the branch keeps its recent studies.
+ */
+export class Retention {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    private readonly deps: { repo: QueueRepo; cloud: CloudClient; log: Logger; policy: RetentionPolicy; intervalMs: number; onRequeued: () => void },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  kick(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.run()
+      .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'retention pass failed; nothing deleted'))
+      .finally(() => {
+        this.running = false;
+      });
+  }
+
+  /** One pass; returns how many local copies were forgotten. */
+  async run(now = Date.now()): Promise<number> {
+    const { repo, cloud, log, policy } = this.deps;
+    const victims = selectForgettable(repo.cachedInstances(100_000), policy, repo.pendingBytes(), now);
+    let forgotten = 0;
+    for (let i = 0; i < victims.length; i += 500) {
+      const batch = victims.slice(i, i + 500);
+      const found = await cloud.requestJson<{ instances: { sopInstanceUid: string; sha256: string; versions: { sha256: string }[] }[] }>(
+        'POST', '/api/receipts/lookup', { sopInstanceUids: [...new Set(batch.map((b) => b.sop_instance_uid))] },
+      );
+      for (const inst of batch) {
+        const hit = found.instances.find((f) => f.sopInstanceUid === inst.sop_instance_uid);
+        const held = hit && (hit.sha256 === inst.sha256 || hit.versions.some((v) => v.sha256 === inst.sha256));
+        if (!held) {
+          repo.requeue(inst.id, 'the cloud no longer reports this instance with our SHA-256');
+          this.deps.onRequeued();
+          continue;
+        }
+        await rm(inst.path, { force: true });
+        repo.markForgotten(inst.id);
+        forgotten += 1;
+      }
+    }
+    if (forgotten) log.info({ forgotten }, 'retention: verified local copies removed');
+    return forgotten;
+  }
+}
