@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { JOBS, type JobName, type JobPayload, QUEUES, type QueueName } from './registry';
+import { dedupIdOf, JOBS, type JobName, type JobPayload, QUEUES, type QueueName } from './registry';
 
 /** Enqueues registry jobs with validated payloads and deterministic job ids. */
 export class JobProducer {
@@ -16,13 +16,27 @@ export class JobProducer {
     return q;
   }
 
-  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
+  /**
+   * Adds a job. With `replaceFinished`, a completed job holding the same job id is removed first so
+   * the work runs again (reconcile uses this when an artifact is missing although its job once
+   * completed). Failed jobs stay: they keep their reason in the failed list until someone retries
+   * them, instead of failing again on every reconcile run.
+   */
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, opts: { replaceFinished?: boolean } = {}): Promise<void> {
     const def = JOBS[name];
-    const data = def.payload.parse(payload);
+    const data = def.payload.parse(payload) as JobPayload<N>;
     const jobId = (def.jobId as (p: unknown) => string | undefined)(data);
-    await this.queue(def.queue).add(name, data, {
+    const dedupId = dedupIdOf(name, data);
+    const queue = this.queue(def.queue);
+    if (opts.replaceFinished && jobId) {
+      const existing = await queue.getJob(jobId);
+      const state = existing ? await existing.getState() : undefined;
+      if (existing && state === 'completed') await existing.remove();
+    }
+    await queue.add(name, data, {
       ...def.opts,
       jobId,
+      deduplication: dedupId ? { id: dedupId, keepLastIfActive: true } : undefined,
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });

@@ -36,7 +36,9 @@ export const JOBS = {
   'series.thumbnail': {
     queue: QUEUES.media,
     payload: z.object({ ...base, seriesId: z.uuid() }),
-    jobId: (p: { seriesId: string }) => `thumb-s-${p.seriesId}`,
+    jobId: () => undefined,
+    // Coalesced like series.metadata: the middle instance changes while a series arrives.
+    dedupId: (p: { seriesId: string }) => `thumb-s-${p.seriesId}`,
     opts: { attempts: 5, backoff, priority: 3, delay: 2_000 },
   },
   'instance.transcode': {
@@ -49,9 +51,13 @@ export const JOBS = {
   'series.metadata': {
     queue: QUEUES.metadata,
     payload: z.object({ ...base, seriesId: z.uuid() }),
-    // Coalesced: one pending rebuild per series. A burst of 500 instances maps to one job id; the
-    // handler reads the series' current instances when it runs, so later arrivals are included.
-    jobId: (p: { seriesId: string }) => `meta-s-${p.seriesId}`,
+    // Coalesced: one pending rebuild per series. A burst of 500 instances maps to one pending job
+    // (BullMQ deduplication); the handler reads the series' current instances when it runs, so later
+    // arrivals are included. An instance arriving while the rebuild runs schedules exactly one more
+    // (`keepLastIfActive`). A static job id would not do: a completed job kept for the dashboard
+    // would swallow the next burst's job.
+    jobId: () => undefined,
+    dedupId: (p: { seriesId: string }) => `meta-s-${p.seriesId}`,
     opts: { attempts: 5, backoff, delay: 1_000 },
   },
   'instance.replicate': {
@@ -75,6 +81,12 @@ export const JOBS = {
 } as const;
 
 export type JobName = keyof typeof JOBS;
+
+/** Deduplication id of a coalesced job (see `dedupId` above), or undefined for id-keyed jobs. */
+export function dedupIdOf<N extends JobName>(name: N, payload: JobPayload<N>): string | undefined {
+  const def = JOBS[name] as { dedupId?: (p: unknown) => string };
+  return def.dedupId?.(payload);
+}
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['payload']>;
 /** The worker's handler map: `Record<JobName, …>` makes a missing handler a compile error. */
 export type JobHandlers = { [N in JobName]: (payload: JobPayload<N>, ctx: { jobId: string | undefined; attempt: number }) => Promise<unknown> };

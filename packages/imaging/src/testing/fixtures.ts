@@ -41,20 +41,21 @@ function paletteExtra(): MakeDicomOptions['extra'] {
  * produce here (dcmtk for native, JPEG, JPEG-LS, RLE; dcmjs-codecs for JPEG 2000 and HTJ2K), plus
  * MONOCHROME1, rescaled CT, palette colour, YBR and multi-frame ultrasound.
  */
-export async function imageFixtures(opts: { rows?: number; columns?: number } = {}): Promise<ImageFixture[]> {
+export async function imageFixtures(opts: { rows?: number; columns?: number; seed?: number } = {}): Promise<ImageFixture[]> {
   await initCodecs();
   const rows = opts.rows ?? 96;
   const columns = opts.columns ?? 80;
-  let seed = 900;
+  // Every fixture is generated from its own seed, so each has its own study/series/SOP UIDs and
+  // all of them can be stored side by side.
+  let seed = opts.seed ?? 900;
   const mk = (o: MakeDicomOptions) => makeDicom({ seed: ++seed, rows, columns, ...o });
-  const grey16 = mk({ modality: 'DX' });
-  const grey8 = mk({ modality: 'XC', bitsAllocated: 8 });
-  const rgb = mk({ modality: 'XC', bitsAllocated: 8, samplesPerPixel: 3 });
+  const grey16 = () => mk({ modality: 'DX' });
+  const rgb = () => mk({ modality: 'XC', bitsAllocated: 8, samplesPerPixel: 3 });
   const out: ImageFixture[] = [];
   const add = (name: string, file: Buffer, ts: string, f: Partial<ImageFixture> = {}) =>
     out.push({ name, file, transferSyntaxUid: ts, frame: 0, colour: false, windowed: true, ...f });
 
-  add('explicit-le', grey16, TransferSyntax.ExplicitVRLittleEndian);
+  add('explicit-le', grey16(), TransferSyntax.ExplicitVRLittleEndian);
   for (const ts of [
     TransferSyntax.ImplicitVRLittleEndian,
     TransferSyntax.ExplicitVRBigEndian,
@@ -65,23 +66,24 @@ export async function imageFixtures(opts: { rows?: number; columns?: number } = 
     TransferSyntax.JPEGLSLossless,
     TransferSyntax.JPEGLSNearLossless,
     TransferSyntax.RLELossless,
-  ]) add(`grey16-${ts}`, convertTransferSyntax(grey16, ts), ts);
-  add(`grey8-${TransferSyntax.JPEGBaseline}`, convertTransferSyntax(grey8, TransferSyntax.JPEGBaseline), TransferSyntax.JPEGBaseline);
+  ]) add(`grey16-${ts}`, convertTransferSyntax(grey16(), ts), ts);
+  add(`grey8-${TransferSyntax.JPEGBaseline}`, convertTransferSyntax(mk({ modality: 'XC', bitsAllocated: 8 }), TransferSyntax.JPEGBaseline), TransferSyntax.JPEGBaseline);
   for (const ts of [TransferSyntax.JPEGBaseline, TransferSyntax.RLELossless, TransferSyntax.JPEGLSLossless]) {
-    add(`rgb-${ts}`, convertTransferSyntax(rgb, ts), ts, { colour: true, windowed: false });
+    add(`rgb-${ts}`, convertTransferSyntax(rgb(), ts), ts, { colour: true, windowed: false });
   }
-  add('rgb-explicit-le', rgb, TransferSyntax.ExplicitVRLittleEndian, { colour: true, windowed: false });
+  add('rgb-explicit-le', rgb(), TransferSyntax.ExplicitVRLittleEndian, { colour: true, windowed: false });
   for (const ts of [TransferSyntax.JPEG2000Lossless, TransferSyntax.HTJ2KLossless]) {
-    const t = new codecs.Transcoder(toArrayBuffer(grey16));
+    const original = grey16();
+    const t = new codecs.Transcoder(toArrayBuffer(original));
     t.transcode(ts);
-    add(`grey16-${ts}`, Buffer.from(t.getDicomPart10()), ts, { referenceFile: grey16 });
+    add(`grey16-${ts}`, Buffer.from(t.getDicomPart10()), ts, { referenceFile: original });
   }
   add('monochrome1', mk({ modality: 'CR', extra: [el('PhotometricInterpretation', 'CS', 'MONOCHROME1')] }), TransferSyntax.ExplicitVRLittleEndian);
   // CT: stored values rescaled to HU (PS3.3 §C.11.1); the window is in HU.
   add('ct-rescale', mk({ modality: 'CT', extra: [el('RescaleSlope', 'DS', '1'), el('RescaleIntercept', 'DS', '-1024'), el('WindowCenter', 'DS', '40'), el('WindowWidth', 'DS', '1500')] }), TransferSyntax.ExplicitVRLittleEndian);
   add('palette', mk({ modality: 'US', bitsAllocated: 8, extra: paletteExtra() }), TransferSyntax.ExplicitVRLittleEndian, { colour: true, windowed: false });
-  // dcmcjpeg converts RGB to YBR_FULL_422 for baseline; decompressing it gives native YBR_FULL.
   add('us-multiframe-rgb', mk({ modality: 'US', bitsAllocated: 8, samplesPerPixel: 3, frames: 7 }), TransferSyntax.ExplicitVRLittleEndian, { colour: true, windowed: false, frame: 3 });
+  // dcmcjpeg stores RGB as YBR_FULL_422 for JPEG baseline: the YBR path.
   add('us-multiframe-jpeg', convertTransferSyntax(mk({ modality: 'US', bitsAllocated: 8, samplesPerPixel: 3, frames: 5 }), TransferSyntax.JPEGBaseline), TransferSyntax.JPEGBaseline, { colour: true, windowed: false, frame: 2 });
   return out;
 }
