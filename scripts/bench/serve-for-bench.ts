@@ -47,7 +47,9 @@ const practice = await createPractice(db, { name: 'Bench Vets', slug: 'bench' },
 const { token } = await createApiToken(db, practice.id, { name: 'bench', role: 'VET' }, { type: 'CLI', id: 'bench' });
 await db.close();
 
-const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+// BENCH_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 for (let i = 0; i < 300; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;

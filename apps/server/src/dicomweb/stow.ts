@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuth, UPLOAD_ROLES } from '../auth/plugin';
+import { IngestPipeline } from '../ingest/pipeline';
 import type { IngestService } from '../ingest/service';
 import type { IngestContext, InstanceReceipt } from '../ingest/types';
 import { badRequest, unsupportedMediaType } from '../lib/errors';
@@ -62,22 +63,28 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
       traceId: req.id,
     };
     const style = await ingest.nameStyleFor(ctx);
-    const receipts: InstanceReceipt[] = [];
+    const pipeline = new IngestPipeline();
+    const trailing: InstanceReceipt[] = [];
     try {
       await parseMultipartRelated(req.raw, ct.boundary, async (part) => {
         const type = (part.headers['content-type'] ?? 'application/dicom').split(';')[0]!.trim().toLowerCase();
         if (type !== 'application/dicom') {
           part.body.resume();
-          receipts.push({ status: 'REJECTED', code: 'MEDIA_TYPE', reason: `part ${part.index + 1} has Content-Type ${type}, expected application/dicom` });
+          const receipt: InstanceReceipt = { status: 'REJECTED', code: 'MEDIA_TYPE', reason: `part ${part.index + 1} has Content-Type ${type}, expected application/dicom` };
+          await pipeline.add(async () => receipt);
           return;
         }
-        receipts.push(await ingest.ingestInstance(part.body, ctx, style));
+        await pipeline.add((consumed) => ingest.ingestInstance(part.body, ctx, style, {}, consumed));
       });
     } catch (err) {
-      if (!(err instanceof MultipartError)) throw err;
+      if (!(err instanceof MultipartError)) {
+        await pipeline.results().catch(() => {});
+        throw err;
+      }
       // Instances before the break are stored and reported; the malformed rest is reported too.
-      receipts.push({ status: 'REJECTED', code: 'MALFORMED_MULTIPART', reason: err.message });
+      trailing.push({ status: 'REJECTED', code: 'MALFORMED_MULTIPART', reason: err.message });
     }
+    const receipts = [...(await pipeline.results()), ...trailing];
     if (!receipts.length) throw badRequest('EMPTY', 'the request contained no parts');
     await ingest.finishRequest(ctx, receipts);
 

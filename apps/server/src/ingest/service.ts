@@ -6,6 +6,7 @@ import type { JobProducer } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
+import { IngestPipeline } from './pipeline';
 import { toInstanceRecord } from './record';
 import type { IngestRepo } from './repo';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
@@ -37,28 +38,34 @@ export class IngestService implements UploadIngestor {
 
   /** Ingests a completed tus upload from the staging directory: one instance or a bundle. */
   async ingestStagedUpload(file: string, meta: StagedUploadMeta, ctx: IngestContext): Promise<InstanceReceipt[]> {
-    const style = await this.deps.repo.nameStyleFor(ctx.practiceId, ctx.siteId, ctx.callingAeTitle);
-    const receipts: InstanceReceipt[] = [];
+    const style = await this.nameStyleFor(ctx);
+    const pipeline = new IngestPipeline();
+    const extra: InstanceReceipt[] = [];
     if (meta.type === 'bundle') {
       try {
         const { missing } = await readBundle(createReadStream(file, { highWaterMark: 1024 * 1024 }), async (ev) => {
           if (ev.kind === 'unexpected') {
             ev.body.resume();
-            receipts.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER', reason: ev.reason, member: ev.name });
+            const receipt: InstanceReceipt = { status: 'REJECTED', code: 'BUNDLE_MEMBER', reason: ev.reason, member: ev.name };
+            await pipeline.add(async () => receipt);
             return;
           }
-          receipts.push(await this.ingestInstance(ev.body, ctx, style as PatientNameStyle, { ...ev.entry, member: ev.entry.name }));
+          await pipeline.add((consumed) => this.ingestInstance(ev.body, ctx, style, { ...ev.entry, member: ev.entry.name }, consumed));
         });
         for (const m of missing) {
-          receipts.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER_MISSING', reason: `${m.name} is listed in the manifest but not in the bundle`, member: m.name });
+          extra.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER_MISSING', reason: `${m.name} is listed in the manifest but not in the bundle`, member: m.name });
         }
       } catch (err) {
-        if (!(err instanceof BundleFormatError)) throw err;
-        receipts.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
+        if (!(err instanceof BundleFormatError)) {
+          await pipeline.results().catch(() => {});
+          throw err;
+        }
+        extra.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
       }
     } else {
-      receipts.push(await this.ingestInstance(createReadStream(file, { highWaterMark: 1024 * 1024 }), ctx, style as PatientNameStyle, { sha256: meta.sha256 }));
+      await pipeline.add((consumed) => this.ingestInstance(createReadStream(file, { highWaterMark: 1024 * 1024 }), ctx, style, { sha256: meta.sha256 }, consumed));
     }
+    const receipts = [...(await pipeline.results()), ...extra];
     await this.finishRequest(ctx, receipts);
     return receipts;
   }
@@ -87,7 +94,13 @@ export class IngestService implements UploadIngestor {
    * (that is a REJECTED receipt); throws only for infrastructure failures (database, storage down),
    * after removing anything it stored.
    */
-  async ingestInstance(source: Readable, ctx: IngestContext, style: PatientNameStyle, expect: Expectation = {}): Promise<InstanceReceipt> {
+  async ingestInstance(
+    source: Readable,
+    ctx: IngestContext,
+    style: PatientNameStyle,
+    expect: Expectation = {},
+    onConsumed: () => void = () => {},
+  ): Promise<InstanceReceipt> {
     const collector = new HeaderCollector({ nameStyle: style });
     const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
@@ -95,6 +108,7 @@ export class IngestService implements UploadIngestor {
       for (let r = await it.next(); !r.done; r = await it.next()) {
         // discard the rest of a rejected instance so the next one (bundle, multipart) can be read
       }
+      onConsumed();
     };
     const reject = (code: string, reason: string, extra: Partial<InstanceReceipt> = {}): InstanceReceipt => ({
       status: 'REJECTED', code, reason, member: expect.member, ...extra,
@@ -117,7 +131,10 @@ export class IngestService implements UploadIngestor {
         }
       }
       // No pixel data (e.g. SR, encapsulated PDF): the whole (small) file is the header.
-      header ??= collector.finish();
+      if (!header) {
+        header = collector.finish();
+        onConsumed();
+      }
     } catch (err) {
       if (err instanceof DicomValidationError) {
         await drain();
@@ -143,6 +160,7 @@ export class IngestService implements UploadIngestor {
           if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
           yield r.value;
         }
+        onConsumed();
       })(),
       { objectMode: false },
     );
