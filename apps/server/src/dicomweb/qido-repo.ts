@@ -28,14 +28,27 @@ export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise
   if (q.extraTags.length) cols.push(Prisma.sql`${extraJson(q)} AS "_extra"`);
 
   const where: Prisma.Sql[] = [Prisma.sql`st.practice_id = ${practiceId}::uuid`];
-  for (const f of q.filters) where.push(...matchSql(f, q.fuzzy));
-  let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id`;
-  let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC NULLS LAST, st.id`;
-  if (q.level !== 'study') {
-    from = Prisma.sql`${from} JOIN series se ON se.study_id = st.id`;
-    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
-    order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
+  const conditions = q.filters.flatMap((f) => matchSql(f, q.fuzzy));
+  // The study index (practice_id, study_date_value DESC, study_time DESC, id DESC) is the sort key.
+  let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
+  if (q.level === 'study') {
+    // Page over study ids first (an index walk when nothing else filters), then fetch columns and
+    // join the patient for the rows of the page only: OFFSET skips index entries, not joined rows.
+    const needsPatient = q.filters.some((f) => usesPatient(f.attr.matchColumn ?? f.attr.column));
+    const pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
+    return db.$queryRaw<QidoRow[]>`
+      WITH page AS MATERIALIZED (
+        SELECT st.id FROM ${pageFrom}
+        WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
+        ORDER BY ${order}
+        LIMIT ${q.limit + 1} OFFSET ${q.offset})
+      SELECT ${Prisma.join(cols, ', ')}
+      FROM page JOIN study st ON st.id = page.id JOIN patient p ON p.id = st.patient_ref_id
+      ORDER BY ${order}`;
   }
+  let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id JOIN series se ON se.study_id = st.id`;
+  where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
+  order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
   if (q.level === 'instance') {
     from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
     where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
@@ -44,9 +57,14 @@ export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise
   return db.$queryRaw<QidoRow[]>`
     SELECT ${Prisma.join(cols, ', ')}
     FROM ${from}
-    WHERE ${Prisma.join(where, ' AND ')}
+    WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
     ORDER BY ${order}
     LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+}
+
+/** True when a matching column lives on the patient table (alias `p`). */
+function usesPatient(col: Prisma.Sql | undefined): boolean {
+  return !!col && /\bp\./.test(col.sql);
 }
 
 /**
