@@ -14,11 +14,15 @@ export const dcmjs = require('dcmjs') as DcmjsApi;
 
 /** The dcmjs data API subset this package uses (dcmjs ships no typings). */
 export interface DcmjsApi {
+  log?: { setLevel(level: string): void };
   data: {
     DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
     DicomMetaDictionary: { naturalizeDataset(ds: Record<string, unknown>): Record<string, unknown> };
   };
 }
+
+// dcmjs warns on stderr for every private or unknown-VR element ("Invalid vr type ox"): noise.
+dcmjs.log?.setLevel('error');
 
 let ready: Promise<void> | undefined;
 

@@ -44,6 +44,12 @@ export async function toRaster(image: Buffer, size?: { width: number; height: nu
   return { width: info.width, height: info.height, channels: info.channels, data };
 }
 
+/** Resizes a raster (as the thumbnail pipeline would) for comparison at thumbnail size. */
+export async function resizeRaster(r: Raster, size: { width: number; height: number }): Promise<Raster> {
+  const png = await sharp(r.data, { raw: { width: r.width, height: r.height, channels: r.channels as 1 | 3 | 4 } }).png().toBuffer();
+  return toRaster(png, size);
+}
+
 /** Mean brightness of a raster (all channels). */
 export function meanOf(r: Raster): number {
   let s = 0;
