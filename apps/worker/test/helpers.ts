@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { JOBS, type JobName, type JobPayload } from '@vetpacs/jobs';
+import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { inject } from 'vitest';
@@ -117,4 +119,17 @@ export async function readObject(store: WorkerDeps['store'], key: string): Promi
   const parts: Buffer[] = [];
   for await (const c of body) parts.push(c as Buffer);
   return Buffer.concat(parts);
+}
+
+/** Adds a registry job through the worker's queues and waits for its result. */
+export async function runJob<N extends JobName>(w: TestWorker, name: N, payload: JobPayload<N>, timeoutMs = 120_000): Promise<unknown> {
+  const queue = w.deps.jobs.queue(JOBS[name].queue);
+  const events = new QueueEvents(queue.name, { connection: w.deps.connection, prefix: w.config.QUEUE_PREFIX });
+  try {
+    await events.waitUntilReady();
+    const job = await queue.add(name, payload);
+    return await job.waitUntilFinished(events, timeoutMs);
+  } finally {
+    await events.close();
+  }
 }
