@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import dimse from 'dcmjs-dimse';
 import pino, { type Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
 import type { GatewayConfig } from './config';
@@ -38,6 +39,8 @@ export interface Gateway {
  * first (no new work), then the uploader drains its in-flight requests, then the database closes.
  */
 export async function startGateway(config: GatewayConfig, log: Logger = pino({ level: config.logLevel })): Promise<Gateway> {
+  // dcmjs-dimse logs every PDU at INFO on its own logger; ours reports what matters.
+  dimse.log.setLevel(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'info' : 'error');
   const db = openQueueDb(config.dataDir);
   const repo = new QueueRepo(db);
   const spool = new Spool(path.join(config.dataDir, 'spool'), config.storage, () => repo.pendingBytes());
