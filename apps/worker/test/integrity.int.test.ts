@@ -77,7 +77,7 @@ describe('second copy, integrity scrub and repair', () => {
     expect(await server.deps.store.head(a!.objectKey)).toBeNull();
     expect(await server.deps.store.head(stray)).not.toBeNull();
     const unindexed = await server.deps.db.auditEvent.findFirst({ where: { practiceId: practice.id, action: 'integrity.unindexed' } });
-    expect((unindexed?.details as { objectKey: string }).objectKey).toBe(stray);
+    expect(unindexed?.details).toMatchObject({ objectKey: stray, kind: 'unindexed' });
     const failed = await server.deps.db.auditEvent.findFirst({ where: { practiceId: practice.id, action: 'integrity.mismatch', entityId: a!.instanceId }, orderBy: { at: 'desc' } });
     expect(failed?.details).toMatchObject({ kind: 'missing', repaired: false });
   });
