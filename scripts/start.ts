@@ -5,6 +5,7 @@
  * worker, and print the URL and demo login. Ctrl-C stops every process it started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
 import { ensureRedis, startEmbeddedPostgres, startS3rver } from '@vetpacs/devservices';
@@ -44,7 +45,14 @@ async function main() {
       S3_FORCE_PATH_STYLE: 'true',
     });
   }
-  if (env.STORAGE_BACKEND === 'fs') env.STORAGE_FS_ROOT ??= path.join(dataDir, 'objects');
+  if (env.STORAGE_BACKEND === 'fs' && !env.STORAGE_FS_ROOT) {
+    // The store never creates its root (an unmounted volume must fail, not fill the system disk);
+    // the dev default lives in .data/.
+    env.STORAGE_FS_ROOT = path.join(dataDir, 'objects');
+    await mkdir(env.STORAGE_FS_ROOT, { recursive: true });
+  }
+  // Ingest overlaps fsyncs of several instances; libuv's default 4 threads would serialise them.
+  env.UV_THREADPOOL_SIZE ??= '16';
   env.UPLOAD_STAGING_DIR ??= path.join(dataDir, 'uploads');
 
   const { applied } = await migrate(env.DATABASE_URL);

@@ -1,5 +1,5 @@
-import { fields, loadConfigOrExit, parseConfig } from '@vetpacs/config';
-import { refineStorageEnv, storageConfigFromParsedEnv, storageEnvShape } from '@vetpacs/storage';
+import { exitOnConfigError, fields, parseConfigParts } from '@vetpacs/config';
+import { storageConfigFromParsedEnv, storageEnvSchema } from '@vetpacs/storage';
 import { z } from 'zod';
 
 /** The server's whole configuration, parsed once from the environment at start-up. */
@@ -30,22 +30,20 @@ const serverEnvSchema = z
       .default('')
       .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
     TRUST_PROXY: fields.bool.default(false),
-    ...storageEnvShape,
-  })
-  .superRefine(refineStorageEnv);
+  });
 
 export type ServerConfig = ReturnType<typeof toServerConfig>;
 
-function toServerConfig(env: z.infer<typeof serverEnvSchema>) {
+function toServerConfig(env: z.infer<typeof serverEnvSchema> & z.infer<typeof storageEnvSchema>) {
   return Object.freeze({ ...env, storage: storageConfigFromParsedEnv(env) });
 }
 
 /** Parses and validates; throws ConfigError listing every problem (used by tests). */
 export function parseServerConfig(env: Record<string, string | undefined>): ServerConfig {
-  return toServerConfig(parseConfig(serverEnvSchema, env));
+  return toServerConfig(parseConfigParts([serverEnvSchema, storageEnvSchema], env));
 }
 
 /** For the process entry point: prints every problem on its own line and exits 1. */
 export function loadServerConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
-  return toServerConfig(loadConfigOrExit(serverEnvSchema, env, 'server'));
+  return exitOnConfigError('server', () => parseServerConfig(env));
 }

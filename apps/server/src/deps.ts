@@ -17,6 +17,8 @@ export function createServerDeps(config: ServerConfig): ServerDeps {
   const store = createObjectStore(config.storage);
   // lazyConnect + limited retries: readiness reports a missing Redis instead of the process hanging.
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+  // Without a listener ioredis prints every reconnect failure; readiness reports the outage instead.
+  redis.on('error', () => {});
   const jobs = new JobProducer(redisConnectionOptions(config.REDIS_URL), config.QUEUE_PREFIX);
   return { db, store, redis, jobs };
 }

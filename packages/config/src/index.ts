@@ -25,14 +25,34 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, 
   return Object.freeze(result.data) as Readonly<z.infer<S>>;
 }
 
-/** {@link parseConfig}, but for process entry points: prints each problem on its own line and exits 1. */
-export function loadConfigOrExit<S extends z.ZodType>(
-  schema: S,
-  env: Record<string, string | undefined> = process.env,
-  appName = 'app',
-): Readonly<z.infer<S>> {
+/**
+ * Parses `env` with several schemas and merges their results, collecting the problems of all of
+ * them. Needed because a zod refinement (e.g. "S3_BUCKET is required when STORAGE_BACKEND=s3")
+ * only runs once its own object parsed cleanly: in one combined schema, an unrelated bad key would
+ * hide it.
+ */
+export function parseConfigParts<A extends z.ZodType, B extends z.ZodType>(
+  schemas: [A, B],
+  env: Record<string, string | undefined>,
+): Readonly<z.infer<A> & z.infer<B>> {
+  const problems: string[] = [];
+  const merged: Record<string, unknown> = {};
+  for (const schema of schemas) {
+    try {
+      Object.assign(merged, parseConfig(schema, env));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(merged) as Readonly<z.infer<A> & z.infer<B>>;
+}
+
+/** Prints every problem of a {@link ConfigError} on its own line and exits 1 (process entry points). */
+export function exitOnConfigError<T>(appName: string, parse: () => T): T {
   try {
-    return parseConfig(schema, env);
+    return parse();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${appName}: invalid configuration\n`);
@@ -41,6 +61,15 @@ export function loadConfigOrExit<S extends z.ZodType>(
     }
     throw err;
   }
+}
+
+/** {@link parseConfig}, but for process entry points: prints each problem on its own line and exits 1. */
+export function loadConfigOrExit<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+  appName = 'app',
+): Readonly<z.infer<S>> {
+  return exitOnConfigError(appName, () => parseConfig(schema, env));
 }
 
 /** Reusable field validators shared by the apps' config schemas. */
