@@ -9,6 +9,7 @@ import { csrfGuard } from './auth/sessions';
 import { createCredentialVerifier } from './auth/verifier';
 import type { ServerConfig } from './config';
 import type { ServerDeps } from './deps';
+import { renderedRoutes } from './dicomweb/rendered';
 import { dicomwebRoutes } from './dicomweb/routes';
 import { stowRoutes } from './dicomweb/stow';
 import { gatewayRoutes } from './gateways/routes';
@@ -80,6 +81,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   });
   await app.register(ingestRoutes, { tus, repo: ingestRepo });
   await app.register(dicomwebRoutes, { db: deps.db, store: deps.store, publicUrl: config.PUBLIC_URL, corsOrigins: config.CORS_ORIGINS });
+  await app.register(renderedRoutes, { db: deps.db, store: deps.store });
   await app.register(stowRoutes, { ingest, publicUrl: config.PUBLIC_URL });
 
   // Housekeeping: finish uploads a crash interrupted, drop abandoned ones.

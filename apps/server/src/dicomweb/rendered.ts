@@ -1,0 +1,213 @@
+import type { Db } from '@vetpacs/db';
+import { ImageDecodeError, initCodecs, loadFrame, middleFrame, type RenderFormat, renderFrame, type StoredImage, THUMBNAIL_SIZE, type Viewport, type WindowSpec } from '@vetpacs/imaging';
+import type { ObjectStore } from '@vetpacs/storage';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { requireAuth } from '../auth/plugin';
+import { AppError, badRequest, notAcceptable, notFound } from '../lib/errors';
+import { CACHE_REVALIDATE, covers, notModified, parseAccept, strongEtag } from './http';
+
+/** Parsed rendering query (PS3.18 §8.3.5.1). */
+export interface RenderQuery {
+  format: RenderFormat;
+  quality?: number;
+  window?: WindowSpec;
+  viewport?: Viewport;
+}
+
+const FORMATS: [RenderFormat, string][] = [
+  ['jpeg', 'image/jpeg'],
+  ['png', 'image/png'],
+  ['webp', 'image/webp'],
+];
+const WINDOW_FUNCTIONS: Record<string, WindowSpec['fn']> = { linear: 'LINEAR', 'linear-exact': 'LINEAR_EXACT', sigmoid: 'SIGMOID' };
+const MAX_VIEWPORT = 4096;
+
+/**
+ * Parses the rendered/thumbnail query parameters and the media type (the `accept` query parameter
+ * overrides the Accept header, PS3.18 §8.3.3.1). Throws 400 with the reason for malformed values
+ * and 406 when no supported image type is acceptable. `annotation` is accepted and ignored: we burn
+ * in no annotations (§8.3.5.1.1 lets the server omit them).
+ */
+export function parseRenderQuery(query: Record<string, string | undefined>, acceptHeader: string | undefined): RenderQuery {
+  const ranges = parseAccept(query.accept ?? acceptHeader);
+  const format = ranges.map((r) => FORMATS.find(([, mt]) => covers(r.type, mt))?.[0]).find(Boolean);
+  if (!format) throw notAcceptable('rendered media types offered: image/jpeg, image/png, image/webp');
+  const out: RenderQuery = { format };
+  if (query.quality !== undefined) {
+    const q = Number(query.quality);
+    if (!Number.isInteger(q) || q < 1 || q > 100) throw badRequest('INVALID_QUALITY', 'quality must be an integer 1-100');
+    out.quality = q;
+  }
+  if (query.window !== undefined) {
+    const [c, w, fn = 'linear', ...rest] = query.window.split(',').map((s) => s.trim());
+    const center = Number(c);
+    const width = Number(w);
+    const f = WINDOW_FUNCTIONS[fn.toLowerCase()];
+    if (rest.length || !c || !w || !Number.isFinite(center) || !Number.isFinite(width) || width < 1 || !f) {
+      throw badRequest('INVALID_WINDOW', 'window must be center,width[,linear|linear-exact|sigmoid] with width >= 1');
+    }
+    out.window = { center, width, fn: f };
+  }
+  if (query.viewport !== undefined) {
+    const parts = query.viewport.split(',').map((s) => s.trim());
+    const nums = parts.map((p) => (p === '' ? Number.NaN : Number(p)));
+    const ok = (parts.length === 2 || parts.length === 6) && nums.every((n) => Number.isInteger(n));
+    const [vw = 0, vh = 0, sx = 0, sy = 0, sw = 0, sh = 0] = nums;
+    if (!ok || vw < 1 || vh < 1 || vw > MAX_VIEWPORT || vh > MAX_VIEWPORT || (parts.length === 6 && (sx < 0 || sy < 0 || sw < 1 || sh < 1))) {
+      // Negative sw/sh (flips, §8.3.5.1.3) are not supported.
+      throw badRequest('INVALID_VIEWPORT', `viewport must be vw,vh or vw,vh,sx,sy,sw,sh with positive sizes up to ${MAX_VIEWPORT}`);
+    }
+    out.viewport = { width: vw, height: vh, ...(parts.length === 6 ? { region: { left: sx, top: sy, width: sw, height: sh } } : {}) };
+  }
+  return out;
+}
+
+type InstanceRow = StoredImage & { id: string; sha256: string; thumbnailObjectKey: string | null; rows: number | null };
+const instanceSelect = {
+  id: true, sha256: true, objectKey: true, transferSyntaxUid: true, byteSize: true, numberOfFrames: true,
+  pixelDataOffset: true, frameOffsets: true, thumbnailObjectKey: true, rows: true,
+} as const;
+
+/** Bounds decoding work in the API process: two renders at a time, the rest queue. */
+function semaphore(n: number) {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+type Params = { study: string; series?: string; instance?: string; frames?: string };
+
+/**
+ * DICOMweb rendered resources (PS3.18 §10.4.1.1.3, §8.3.5) and thumbnails (§10.4.1.1.4): consumer
+ * images made with the image's own window (or the requested one). Thumbnails are served from the
+ * worker's stored JPEG when no viewport or other type is asked for, else rendered on the fly from
+ * the middle frame of the middle image. Every lookup is scoped to the caller's practice: another
+ * practice's UIDs are 404.
+ */
+export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> = async (app, { db, store }) => {
+  const limit = semaphore(2);
+  app.addHook('onReady', () => initCodecs());
+
+  const instanceWhere = (practiceId: string, p: Params) => ({
+    practiceId,
+    sopInstanceUid: p.instance!,
+    series: { practiceId, seriesInstanceUid: p.series!, study: { practiceId, studyInstanceUid: p.study } },
+  });
+  /** The series' representative image: the middle renderable instance (as the worker picks it). */
+  async function middleInstance(practiceId: string, seriesWhere: object): Promise<InstanceRow | null> {
+    const rows = await db.instance.findMany({
+      where: { practiceId, rows: { not: null }, series: seriesWhere },
+      orderBy: [{ instanceNumber: { sort: 'asc', nulls: 'last' } }, { sopInstanceUid: 'asc' }],
+      select: { id: true },
+    });
+    const mid = rows[Math.floor((rows.length - 1) / 2)];
+    return mid ? db.instance.findFirst({ where: { id: mid.id, practiceId }, select: instanceSelect }) : null;
+  }
+
+  async function send(req: FastifyRequest, reply: FastifyReply, inst: InstanceRow, frame: number, q: RenderQuery, cacheKey: string) {
+    const etag = strongEtag('rendered', inst.sha256, frame, cacheKey, q.format, JSON.stringify(q));
+    reply.header('Cache-Control', CACHE_REVALIDATE).header('Vary', 'Accept');
+    if (notModified(req, reply, etag)) return reply;
+    if (inst.rows === null) throw notAcceptable('the instance has no image to render');
+    const image = await limit(async () => {
+      try {
+        const loaded = await loadFrame(store, inst, frame);
+        return await renderFrame(loaded, { frame: loaded.frame, format: q.format, quality: q.quality, window: q.window, viewport: q.viewport });
+      } catch (err) {
+        if (err instanceof RangeError) throw badRequest('INVALID_RENDER_PARAMETERS', err.message);
+        if (err instanceof ImageDecodeError) throw new AppError(422, 'UNRENDERABLE', `cannot render this image: ${err.message}`);
+        throw err;
+      }
+    });
+    return reply.type(image.contentType).send(image.data);
+  }
+
+  /** Stored thumbnail when it fits the request (JPEG acceptable, no viewport), else a fresh render. */
+  async function thumbnail(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply, inst: InstanceRow | null, storedKey: string | null) {
+    if (!inst) throw notFound('image');
+    const query = req.query as Record<string, string | undefined>;
+    const q = parseRenderQuery({ accept: query.accept, viewport: query.viewport }, req.headers.accept);
+    if (storedKey && q.format === 'jpeg' && !q.viewport) {
+      const head = await store.head(storedKey);
+      if (head) {
+        reply.header('Cache-Control', CACHE_REVALIDATE).header('Vary', 'Accept');
+        if (notModified(req, reply, strongEtag('thumb', storedKey, head.size, head.lastModified?.toISOString() ?? ''))) return reply;
+        const { body, contentLength } = await store.get(storedKey);
+        return reply.type('image/jpeg').header('Content-Length', contentLength).send(body);
+      }
+    }
+    return send(req, reply, inst, middleFrame(inst.numberOfFrames), { ...q, viewport: q.viewport ?? { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE }, quality: 80 }, 'thumbnail');
+  }
+
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/instances/:instance/rendered', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
+    const q = parseRenderQuery(req.query as Record<string, string | undefined>, req.headers.accept);
+    const inst = await db.instance.findFirst({ where: instanceWhere(practiceId, req.params), select: instanceSelect });
+    if (!inst) throw notFound('instance');
+    // A single-image media type shows the first frame of a multi-frame instance (§10.4.1.1.3).
+    return send(req, reply, inst, 0, q, 'instance');
+  });
+
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames/rendered', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
+    const q = parseRenderQuery(req.query as Record<string, string | undefined>, req.headers.accept);
+    const list = req.params.frames!.split(',').map((s) => s.trim());
+    if (list.length !== 1) throw badRequest('MULTIPLE_FRAMES', 'a rendered image holds one frame: ask for one frame number per request');
+    if (!/^\d+$/.test(list[0]!) || Number(list[0]) < 1) throw badRequest('INVALID_FRAME_LIST', `invalid frame number '${list[0]!.slice(0, 20)}'`);
+    const inst = await db.instance.findFirst({ where: instanceWhere(practiceId, req.params), select: instanceSelect });
+    if (!inst) throw notFound('instance');
+    const n = Number(list[0]);
+    if (n > inst.numberOfFrames) throw notFound(`frame ${n} (the instance has ${inst.numberOfFrames})`);
+    return send(req, reply, inst, n - 1, q, 'frame');
+  });
+
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/instances/:instance/thumbnail', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
+    const inst = await db.instance.findFirst({ where: instanceWhere(practiceId, req.params), select: instanceSelect });
+    if (inst && inst.rows === null) throw notFound('thumbnail (the instance has no image)');
+    return thumbnail(req, reply, inst, inst?.thumbnailObjectKey ?? null);
+  });
+
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/thumbnail', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
+    const seriesWhere = { practiceId, seriesInstanceUid: req.params.series!, study: { practiceId, studyInstanceUid: req.params.study } };
+    const series = await db.series.findFirst({ where: seriesWhere, select: { thumbnailObjectKey: true } });
+    if (!series) throw notFound('series');
+    return thumbnail(req, reply, await middleInstance(practiceId, seriesWhere), series.thumbnailObjectKey);
+  });
+
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/thumbnail', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
+    const study = await db.study.findFirst({ where: { practiceId, studyInstanceUid: req.params.study }, select: { id: true } });
+    if (!study) throw notFound('study');
+    // The study's picture: its first series (by number) that has an image.
+    const series = await db.series.findMany({
+      where: { practiceId, studyId: study.id },
+      orderBy: [{ seriesNumber: { sort: 'asc', nulls: 'last' } }, { seriesInstanceUid: 'asc' }],
+      select: { id: true, thumbnailObjectKey: true },
+    });
+    for (const s of series) {
+      const inst = await middleInstance(practiceId, { id: s.id, practiceId });
+      if (inst) return thumbnail(req, reply, inst, s.thumbnailObjectKey);
+    }
+    throw notFound('thumbnail (the study has no image)');
+  });
+
+  // Rendered studies and series are multipart collections of rendered instances: not offered.
+  const notImplemented = async (req: FastifyRequest) => {
+    requireAuth(req);
+    throw new AppError(501, 'NOT_IMPLEMENTED', 'rendered studies and series are not implemented: request rendered instances or frames');
+  };
+  app.get('/dicomweb/studies/:study/rendered', notImplemented);
+  app.get('/dicomweb/studies/:study/series/:series/rendered', notImplemented);
+};
