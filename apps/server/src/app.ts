@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { queueAdminRoutes } from './admin/queues';
 import { adminRoutes } from './admin/routes';
 import { authPlugin } from './auth/plugin';
 import { authRoutes } from './auth/routes';
@@ -46,6 +47,12 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  // Every route, for the cross-tenant sweep test and operator tooling.
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) registeredRoutes.push({ method, url: r.url });
+  });
+  app.decorate('registeredRoutes', registeredRoutes);
 
   const readiness = createReadiness({
     database: () => deps.db.$queryRaw`select 1`,
@@ -57,6 +64,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   await app.register(csrfGuard, { allowedOrigins: config.CORS_ORIGINS });
   await app.register(authRoutes, { db: deps.db, redis: deps.redis, keyPrefix: config.QUEUE_PREFIX, publicUrl: config.PUBLIC_URL, allowedOrigins: config.CORS_ORIGINS });
   await app.register(adminRoutes, { db: deps.db });
+  await app.register(queueAdminRoutes, { db: deps.db, jobs: deps.jobs });
   await app.register(studyRoutes, { db: deps.db, store: deps.store });
   await app.register(gatewayRoutes, { db: deps.db });
   await app.register(webRoutes, {});
@@ -106,5 +114,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Exposed for tests and housekeeping commands. */
     tusServer: ReturnType<typeof createTusServer>;
+    registeredRoutes: { method: string; url: string }[];
   }
 }
