@@ -4,6 +4,7 @@ import { createObjectStore, type ObjectStore } from '@vetpacs/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from '../../server/test/harness';
 import type { ScrubReport } from '../src/integrity/scrub';
+import { startMetricsServer } from '../src/ops/metrics';
 import { ownPrefix, readObject, runJob, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -80,5 +81,20 @@ describe('second copy, integrity scrub and repair', () => {
     expect(unindexed?.details).toMatchObject({ objectKey: stray, kind: 'unindexed' });
     const failed = await server.deps.db.auditEvent.findFirst({ where: { practiceId: practice.id, action: 'integrity.mismatch', entityId: a!.instanceId }, orderBy: { at: 'desc' } });
     expect(failed?.details).toMatchObject({ kind: 'missing', repaired: false });
+  });
+
+  it('exposes queue depths, job durations and integrity counters to Prometheus', async () => {
+    const http = await startMetricsServer(worker.deps.metrics, worker.deps.jobs, '127.0.0.1', 0);
+    try {
+      const addr = http.address();
+      const res = await fetch(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toMatch(/vetpacs_queue_jobs\{queue="media",state="waiting"\} \d+/);
+      expect(text).toMatch(/vetpacs_job_duration_seconds_count\{queue="integrity",job="integrity.scrub",outcome="completed"\} [1-9]/);
+      expect(text).toMatch(/vetpacs_integrity_mismatches_total\{kind="missing",repaired="false"\} [1-9]/);
+    } finally {
+      await new Promise((r) => http.close(r));
+    }
   });
 });
