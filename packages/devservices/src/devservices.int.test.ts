@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { ensureRedis, pingRedis, startEmbeddedPostgres, startS3rver } from './index';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+describe('dev service fallbacks used by npm start', () => {
+  it('starts a redis-server from PATH when none answers, and stops it', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    expect(await pingRedis(url)).toBe(false);
+    const redis = await ensureRedis(url);
+    expect(await pingRedis(url)).toBe(true);
+    await redis.stop();
+    expect(await pingRedis(url)).toBe(false);
+  });
+
+  it('explains in one line what to do when Redis is remote and unreachable', async () => {
+    await expect(ensureRedis('redis://10.255.255.1:6379')).rejects.toThrow(/not reachable.*REDIS_URL/);
+  });
+
+  it('runs an embedded Postgres when no DATABASE_URL is configured', async () => {
+    // Not under /root: the postgres user must be able to traverse the data directory.
+    const dir = await mkdtemp('/tmp/vetpacs-embedded-pg-');
+    const handle = await startEmbeddedPostgres(path.join(dir, 'data'), await freePort());
+    try {
+      const client = new pg.Client({ connectionString: handle.url });
+      await client.connect();
+      const { rows } = await client.query('select current_database() as db');
+      await client.end();
+      expect(rows[0].db).toBe('vetpacs');
+    } finally {
+      await handle.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves a local S3 bucket', async () => {
+    const dir = await mkdtemp('/tmp/vetpacs-s3rver-');
+    const s3 = await startS3rver({ directory: dir, buckets: ['probe-bucket'] });
+    try {
+      const res = await fetch(`${s3.endpoint}/probe-bucket?list-type=2`);
+      expect(res.status).toBe(200);
+    } finally {
+      await s3.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
