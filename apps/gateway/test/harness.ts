@@ -72,6 +72,7 @@ export interface GatewayProcess {
 
 export type Status = {
   queue: { queued: number; uploading: number; verified: number; failedTransient: number; failedPermanent: number; pendingInstances: number; pendingBytes: number };
+  studies: { complete: number; incomplete: number };
   permanentFailures: { sopInstanceUid: string; code: string | null; reason: string | null }[];
   lastCStoreByAe: { callingAe: string; stores: number }[];
   commitments: { pending: number; delivered: number };

@@ -106,6 +106,7 @@ describe('gateway resilience', () => {
       const during = await gw.status();
       expect(during.queue.pendingInstances).toBe(20);
       expect(during.queue.verified).toBe(0);
+      expect(during.studies).toEqual({ complete: 0, incomplete: 1 });
       await cloud.start();
       await waitFor(async () => (await gw.status()).queue.verified === 20);
       await expectAllInCloud(cloud, gw.dataDir, files.map((f) => f.sop));

@@ -73,6 +73,7 @@ describe('gateway: storescu → spool → tus → cloud', () => {
       const s = await gw.status();
       return s.queue.verified === CASES.length;
     });
+    expect((await gw.status()).studies).toEqual({ complete: 1, incomplete: 0 });
     const cloudShas = await cloudLookup(cloud, [...expected.keys()]);
     for (const [sop, sha] of expected) expect(cloudShas.get(sop), sop).toBe(sha);
     const indexed = await cloud.db.instance.findMany({ where: { sopInstanceUid: { in: [...expected.keys()] } }, select: { sopInstanceUid: true, sha256: true, transferSyntaxUid: true } });

@@ -14,6 +14,7 @@ export function renderHtml(s: StatusSnapshot): string {
 <h1>VetPACS gateway ${esc(s.version)}</h1>
 <p>AE title <b>${esc(s.aeTitle)}</b> port ${esc(s.dimsePort)} · ${esc(s.at)}</p>
 <h2>Queue</h2><table>${row('queued', q.queued)}${row('uploading', q.uploading)}${row('verified', q.verified)}${row('failed, retrying', q.failedTransient)}${row('rejected by the cloud', q.failedPermanent)}</table>
+<p>Studies: ${s.studies.complete} complete in the cloud, ${s.studies.incomplete} not yet.</p>
 <p>Pending ${q.pendingInstances} instances (${esc(formatBytes(q.pendingBytes))}), oldest since ${esc(s.oldestPendingAt ?? '—')} · throughput ${esc(formatBytes(s.throughputBytesPerSec))}/s · ETA ${esc(formatDuration(s.etaSeconds))}
 · LAN cache ${esc(formatBytes(q.cachedBytes))}${s.diskFreeBytes !== undefined ? ` · disk free ${esc(formatBytes(s.diskFreeBytes))}` : ''}</p>
 ${s.uploads.length ? `<h2>Uploads in flight</h2><table>${s.uploads.map((u) => `<tr><td>#${u.id}</td><td><progress max="${u.size}" value="${u.offset}"></progress></td><td>${esc(formatBytes(u.offset))} / ${esc(formatBytes(u.size))}</td></tr>`).join('')}</table>` : ''}

@@ -41,6 +41,7 @@ export function renderStatus(s: StatusSnapshot): string {
     row('failed (retrying)', q.failedTransient),
     row('failed (rejected)', q.failedPermanent),
     '',
+    `  studies            ${s.studies.complete} complete in the cloud, ${s.studies.incomplete} not yet`,
     `  pending            ${q.pendingInstances} instances, ${formatBytes(q.pendingBytes)}; oldest since ${s.oldestPendingAt ?? '—'}`,
     `  LAN cache          ${formatBytes(q.cachedBytes)}${s.diskFreeBytes !== undefined ? `; disk free ${formatBytes(s.diskFreeBytes)}` : ''}`,
     `  throughput         ${formatBytes(s.throughputBytesPerSec)}/s`,

@@ -16,6 +16,8 @@ export interface StatusSnapshot {
     pendingBytes: number;
     cachedBytes: number;
   };
+  /** A study is complete in the cloud only when every one of its instances is verified. */
+  studies: { complete: number; incomplete: number };
   oldestPendingAt: string | null;
   throughputBytesPerSec: number;
   etaSeconds: number | null;
@@ -63,6 +65,10 @@ export function buildSnapshot(
       pendingBytes,
       cachedBytes: sum(`state = 'verified' and forgotten_at is null`),
     },
+    studies: db.prepare(
+      `select coalesce(sum(done), 0) as complete, coalesce(sum(1 - done), 0) as incomplete from
+        (select min(state = 'verified') as done from instance where study_instance_uid is not null group by study_instance_uid)`,
+    ).get() as { complete: number; incomplete: number },
     oldestPendingAt: iso(oldest.t),
     throughputBytesPerSec: Math.round(rate),
     etaSeconds: pendingBytes === 0 ? 0 : rate > 0 ? Math.round(pendingBytes / rate) : null,

@@ -80,6 +80,10 @@ export class Throttle {
     const throttle = this;
     return new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback) {
+        if (throttle.rate <= 0) {
+          callback(null, chunk);
+          return;
+        }
         void (async () => {
           for (let off = 0; off < chunk.length; off += 16_384) {
             const piece = chunk.subarray(off, off + 16_384);
