@@ -40,7 +40,7 @@ echo "peak server RSS (MiB): $(( $(cat "$RESULTS/$tag.rss") / 1024 ))"
 
 tsx apps/server/bench/precompute-metadata.ts --database-url "$DATABASE_URL" --objects "$OBJECTS" --practice "$PRACTICE"
 bench --phases metadata --label "$tag-precomputed" --out "$RESULTS/$tag-precomputed.json" 2> "$RESULTS/$tag-precomputed.log" >/dev/null
-grep -i -A3 metadata "$RESULTS/$tag-precomputed.log" | tail -n 8
+grep META "$RESULTS/$tag-precomputed.log" || true
 
 eval "$(tsx apps/server/bench/seed-index.ts --database-url "$DATABASE_URL" --studies "$SEED_STUDIES" | grep '^PRACTICE=' | sed 's/^PRACTICE=/SYN_PRACTICE=/; s/TOKEN=/SYN_TOKEN=/')"
 tsx apps/server/bench/qido-scale.ts --base "$BASE" --token "$SYN_TOKEN" --studies "$SEED_STUDIES" > "$RESULTS/qido-scale.json"
