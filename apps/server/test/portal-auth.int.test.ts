@@ -93,7 +93,7 @@ describe('portal sign-in, sessions and roles', () => {
     const demote = await asAdmin(`/api/admin/users/${admin.userId}`, { method: 'PATCH', body: JSON.stringify({ role: 'VET' }) });
     expect(demote.status).toBe(409);
     expect((await asAdmin(`/api/admin/users/${admin.userId}`, { method: 'DELETE' })).status).toBe(409);
-    expect((await asAdmin('/api/auth/me').then((r) => r.json())).role).toBe('OWNER_ADMIN');
+    expect(((await asAdmin('/api/auth/me').then((r) => r.json())) as { role: string }).role).toBe('OWNER_ADMIN');
   });
 
   it('shows gateway secrets once, revokes, and audits both', async () => {

@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, api, type Me, setUnauthorizedHandler } from './api';
+import { api, type Me, setUnauthorizedHandler } from './api';
 
 interface AuthState {
   me: Me | null;
@@ -17,11 +17,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [loading, setLoading] = useState(true);
 
   useEffect(() => {
-    api<Me>('/api/auth/me')
-      .then(setMe)
-      .catch((err) => {
-        if (!(err instanceof ApiError && err.status === 401)) console.warn('session check failed', err);
-      })
+    api<{ me: Me | null }>('/api/auth/session')
+      .then((r) => setMe(r.me))
+      .catch((err) => console.warn('session check failed', err))
       .finally(() => setLoading(false));
     setUnauthorizedHandler(() => setMe(null));
     return () => setUnauthorizedHandler(null);

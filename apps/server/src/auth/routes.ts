@@ -121,6 +121,12 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
     return reply.status(204).send();
   });
 
+  // The portal's start-up check: 200 either way, so a signed-out page load logs no failed request.
+  app.get('/api/auth/session', { schema: { summary: 'The current portal session, or null', response: { 200: z.object({ me: meSchema.nullable() }) } } }, async (req) => {
+    if (req.auth?.actor.type !== 'USER') return { me: null };
+    return { me: await describe(req.auth.actor.id, req.auth.practiceId) };
+  });
+
   app.get('/api/auth/me', { schema: { summary: 'The signed-in user, current practice and role', response: { 200: meSchema } } }, async (req) => {
     const auth = requireAuth(req);
     if (auth.actor.type !== 'USER') throw unauthorized('no portal session');

@@ -53,12 +53,15 @@ export const webRoutes: FastifyPluginAsync<WebOptions> = async (app, opts) => {
     let target = file;
     let info = await stat(target).catch(() => null);
     if (!info?.isFile()) {
-      // Routes (no extension) belong to the single-page app; missing files are 404.
-      if (spaIndex && !path.extname(file)) {
+      // A browser navigating (Accept: text/html) to a route of the single-page app gets index.html
+      // (study URLs end in UIDs with dots, so the extension cannot tell routes from files); a
+      // missing script, style or image is a real 404.
+      const navigation = /\btext\/html\b/.test(String(req.headers.accept ?? ''));
+      if (spaIndex && navigation) {
         target = spaIndex;
         info = await stat(target).catch(() => null);
       }
-      if (!info?.isFile()) return notBuiltOr404(reply, spaIndex !== null && !path.extname(file));
+      if (!info?.isFile()) return notBuiltOr404(reply, navigation);
     }
     const ext = path.extname(target);
     const rel = path.relative(root, target).split(path.sep).join('/');
@@ -84,8 +87,8 @@ export const webRoutes: FastifyPluginAsync<WebOptions> = async (app, opts) => {
     return reply.send(createReadStream(target));
   }
 
-  async function notBuiltOr404(reply: FastifyReply, isRoute: boolean) {
-    if (isRoute && !(await stat(path.join(root, 'index.html')).catch(() => null))) {
+  async function notBuiltOr404(reply: FastifyReply, navigation: boolean) {
+    if (navigation && !(await stat(path.join(root, 'index.html')).catch(() => null))) {
       return reply
         .status(503)
         .header('content-type', 'text/plain; charset=utf-8')
