@@ -48,3 +48,10 @@ export function formatBytes(n: number): string {
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
+
+/** DICOM PN "Family^Given^Middle^Prefix^Suffix" as people write it: "Dr James Herriot". */
+export function personName(pn: string | null): string | null {
+  if (!pn) return null;
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = pn.split('=')[0]!.split('^');
+  return [prefix, given, middle, family, suffix].map((x) => x.trim()).filter(Boolean).join(' ') || pn;
+}

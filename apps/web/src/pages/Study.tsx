@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type AuditEvent, api, errorMessage, type Instance, type Series, type Study, viewerUrl } from '../api';
 import { EmptyState, ErrorState, Spinner } from '../components/States';
-import { animalLabel, formatBytes, formatDate, StatusBadge, Thumb } from '../components/StudyBits';
+import { animalLabel, formatBytes, formatDate, personName, StatusBadge, Thumb } from '../components/StudyBits';
 
 type StudyDetail = Study & { series: Series[] };
 
@@ -57,7 +57,7 @@ export function StudyPage() {
             <Fact label="Sex" value={[p.sex, p.neutered !== 'UNKNOWN' ? p.neutered.toLowerCase() : null].filter(Boolean).join(', ')} />
             <Fact label="Born" value={formatDate(p.birthDate)} />
             <Fact label="Accession" value={study.accessionNumber} />
-            <Fact label="Referring vet" value={study.referringPhysician} />
+            <Fact label="Referring vet" value={personName(study.referringPhysician)} />
             <Fact label="Images" value={`${study.instanceCount} in ${study.seriesCount} series`} />
           </dl>
         </div>
