@@ -101,13 +101,16 @@ for (let run = 0; run < runs; run++) {
     if (res.status !== 200) throw new Error(`STOW ${res.status}`);
   }
   const t0 = performance.now();
+  const lastStored = new Date();
   let meta = 0;
   let thumb = 0;
   while (!meta || !thumb) {
     const s = await db.series.findFirst({ where: { practiceId: practice.id, seriesInstanceUid: seriesUid } });
     const now = performance.now() - t0;
     if (!meta && s?.metadataObjectKey && s.metadataVersion === 300) meta = now;
-    if (!thumb && s?.thumbnailObjectKey) thumb = now;
+    // The series thumbnail may have been drawn mid-ingest; count the rebuild after the last slice.
+    const t = s && (await db.derivedObject.findFirst({ where: { seriesId: s.id, instanceId: null, kind: 'THUMBNAIL', createdAt: { gte: lastStored } } }));
+    if (!thumb && t) thumb = now;
     await new Promise((r) => setTimeout(r, 50));
   }
   // Let the per-instance thumbnails of this series drain before the next series is sent.
