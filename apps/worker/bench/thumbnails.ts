@@ -6,7 +6,8 @@
  *     re-decode check);
  *  3. last-instance-stored → series metadata and thumbnail ready (p50/p95) while 300-slice CT series
  *     are ingested over STOW-RS, with a real server, worker, Postgres, Redis and s3rver.
- * Run: node --import tsx apps/worker/bench/thumbnails.ts   (env: BENCH_RUNS=6, BENCH_DATABASE_ADMIN_URL)
+ * Run: node --import tsx apps/worker/bench/thumbnails.ts   (env: BENCH_RUNS=6 series, 0 = only parts 1-2;
+ *      BENCH_DATABASE_ADMIN_URL, REDIS_URL)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,11 @@ await thumbsPerSecond('ct-slice', ct, 100);
   for (let i = 0; i < n; i++) out = (await transcodeVerified(radiograph, LOSSLESS_COPY_SYNTAX)).bytes.length;
   const s = (performance.now() - t0) / 1000;
   console.log(`transcode radiograph → JPEG-LS lossless (verified): ${((n * radiograph.length) / 1e6 / s).toFixed(1)} MB/s of original, ratio ${(radiograph.length / out).toFixed(1)}:1 (synthetic image compresses better than real ones)`);
+}
+
+if (process.env.BENCH_RUNS === '0') {
+  await rm(work, { recursive: true, force: true });
+  process.exit(0);
 }
 
 // 3. End to end: STOW 300 CT slices per series; time from the last slice's 200 to metadata + thumbnail ready.
