@@ -64,7 +64,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   await app.register(csrfGuard, { allowedOrigins: config.CORS_ORIGINS });
   await app.register(authRoutes, { db: deps.db, redis: deps.redis, keyPrefix: config.QUEUE_PREFIX, publicUrl: config.PUBLIC_URL, allowedOrigins: config.CORS_ORIGINS });
   await app.register(adminRoutes, { db: deps.db });
-  await app.register(queueAdminRoutes, { db: deps.db, jobs: deps.jobs });
+  await app.register(queueAdminRoutes, { db: deps.db, jobs: deps.jobs, operatorPracticeSlug: config.OPERATOR_PRACTICE_SLUG });
   await app.register(studyRoutes, { db: deps.db, store: deps.store });
   await app.register(gatewayRoutes, { db: deps.db });
   await app.register(webRoutes, {});

@@ -25,6 +25,8 @@ const serverEnvSchema = z
     UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
     /** TTL of a tus upload lock in Redis; only matters when an instance dies holding one. */
     TUS_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
+    /** Practice whose OWNER_ADMINs operate the installation (bull-board dashboard); unset = none. */
+    OPERATOR_PRACTICE_SLUG: z.string().min(1).optional(),
     CORS_ORIGINS: z
       .string()
       .default('')

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createApiToken, recordAudit } from '@vetpacs/db';
+import { createApiToken, createPractice, recordAudit } from '@vetpacs/db';
 import { JOBS } from '@vetpacs/jobs';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,27 +12,33 @@ describe('queue admin: dashboard, failed jobs, integrity alerts', () => {
   let other: TestPractice;
   let admin: string;
   let otherAdmin: string;
+  let operatorAdmin: string;
+  const operatorSlug = `ops-${randomBytes(4).toString('hex')}`;
   const prefix = `${inject('redisPrefix')}-qa-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    server = await startTestServer({ QUEUE_PREFIX: prefix });
+    server = await startTestServer({ QUEUE_PREFIX: prefix, OPERATOR_PRACTICE_SLUG: operatorSlug });
     practice = await createTestPractice(server.deps.db, 'Admin Vets');
     other = await createTestPractice(server.deps.db, 'Other Vets');
     const actor = { type: 'SYSTEM' as const, id: 'test' };
     admin = `Bearer ${(await createApiToken(server.deps.db, practice.id, { name: 'admin', role: 'OWNER_ADMIN' }, actor)).token}`;
     otherAdmin = `Bearer ${(await createApiToken(server.deps.db, other.id, { name: 'admin', role: 'OWNER_ADMIN' }, actor)).token}`;
+    const operator = await createPractice(server.deps.db, { name: 'Installation operator', slug: operatorSlug }, actor);
+    operatorAdmin = `Bearer ${(await createApiToken(server.deps.db, operator.id, { name: 'ops', role: 'OWNER_ADMIN' }, actor)).token}`;
   });
   afterAll(() => server?.close());
 
   const get = (path: string, auth?: string) => fetch(`${server.url}${path}`, { headers: auth ? { authorization: auth } : {} });
 
-  it('mounts bull-board behind OWNER_ADMIN only', async () => {
+  it("mounts bull-board (every practice's jobs) for the installation operator's admins only", async () => {
     expect((await get('/admin/queues')).status).toBe(401);
     expect((await get('/admin/queues', practice.bearer)).status).toBe(403);
-    const page = await get('/admin/queues', admin);
+    expect((await get('/admin/queues', admin)).status).toBe(403);
+    expect((await get('/admin/queues/api/queues', otherAdmin)).status).toBe(403);
+    const page = await get('/admin/queues', operatorAdmin);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('VetPACS jobs');
-    const api = await get('/admin/queues/api/queues', admin);
+    const api = await get('/admin/queues/api/queues', operatorAdmin);
     expect(api.status).toBe(200);
     const names = ((await api.json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues.map((q) => [q.name, q.readOnlyMode]);
     expect(names.sort()).toEqual([['integrity', true], ['media', true], ['metadata', true]]);

@@ -1,7 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { Db } from '@vetpacs/db';
+import { type Db, getPracticeBySlug } from '@vetpacs/db';
+import { forbidden } from '../lib/errors';
 import { type JobProducer, QUEUES, type QueueName } from '@vetpacs/jobs';
 import type { FastifyPluginAsync } from 'fastify';
 import { requireAdmin } from './common';
@@ -9,8 +10,11 @@ import { requireAdmin } from './common';
 export interface QueueAdminOptions {
   db: Db;
   jobs: JobProducer;
-  /** Mount the bull-board dashboard at /admin/queues (default true). */
-  dashboard?: boolean;
+  /**
+   * Slug of the installation operator's practice. Only its OWNER_ADMINs may open the bull-board
+   * dashboard (/admin/queues), which shows every practice's jobs; unset = no dashboard.
+   */
+  operatorPracticeSlug?: string;
 }
 
 const FAILED_LIMIT = 200;
@@ -22,9 +26,10 @@ const FAILED_LIMIT = 200;
  *   (permanent failures land here; transient ones first retry with exponential backoff);
  * - `GET /api/admin/integrity`: integrity alerts (scrub mismatches, repairs, unindexed objects);
  * - `/admin/queues`: the bull-board dashboard, read-only. It shows jobs of every practice (payloads
- *   are ids only, never images or names), so it is meant for the operator of the installation.
+ *   are ids only, never images or names), so only the installation operator's admins may open it
+ *   (OPERATOR_PRACTICE_SLUG); a practice admin of any other practice gets 403.
  */
-export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (app, { db, jobs, dashboard = true }) => {
+export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (app, { db, jobs, operatorPracticeSlug }) => {
   const names = Object.values(QUEUES) as QueueName[];
 
   app.get('/api/admin/queues', async (req) => {
@@ -63,7 +68,7 @@ export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (ap
     return { alerts: events.map((e) => ({ at: e.at.toISOString(), action: e.action, entityType: e.entityType, entityId: e.entityId, details: e.details })) };
   });
 
-  if (dashboard) {
+  if (operatorPracticeSlug) {
     const adapter = new FastifyAdapter();
     createBullBoard({
       queues: names.map((n) => new BullMQAdapter(jobs.queue(n), { readOnlyMode: true })),
@@ -73,7 +78,9 @@ export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (ap
     adapter.setBasePath('/admin/queues');
     await app.register(async (scope) => {
       scope.addHook('onRequest', async (req) => {
-        requireAdmin(req);
+        const { practiceId } = requireAdmin(req);
+        const operator = await getPracticeBySlug(db, operatorPracticeSlug);
+        if (operator?.id !== practiceId) throw forbidden('the job dashboard is for the installation operator');
       });
       await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
     });
