@@ -1,5 +1,5 @@
-import { fields, loadConfigOrExit, parseConfig } from '@vetpacs/config';
-import { refineStorageEnv, type StorageConfig, storageConfigFromParsedEnv, storageEnvShape } from '@vetpacs/storage';
+import { exitOnConfigError, fields, parseConfigParts } from '@vetpacs/config';
+import { type StorageConfig, storageConfigFromParsedEnv, storageEnvSchema, storageEnvShape } from '@vetpacs/storage';
 import { z } from 'zod';
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 lowercase letters, digits, "." or "-")');
@@ -45,7 +45,6 @@ const workerEnvSchema = z
     REPLICA_STORAGE_FS_ROOT: z.string().min(1).optional(),
     ...storageEnvShape,
   })
-  .superRefine(refineStorageEnv)
   .superRefine((env, ctx) => {
     const backend = env.REPLICA_STORAGE_BACKEND ?? (env.REPLICA_STORAGE_FS_ROOT ? 'fs' : env.REPLICA_S3_BUCKET ? 's3' : undefined);
     if (backend === 's3' && !env.REPLICA_S3_BUCKET) ctx.addIssue({ code: 'custom', path: ['REPLICA_S3_BUCKET'], message: 'required when REPLICA_STORAGE_BACKEND=s3' });
@@ -85,10 +84,12 @@ function replicaConfig(env: WorkerEnv): StorageConfig | undefined {
 
 /** Parses and validates; throws ConfigError listing every problem (tests). */
 export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return toWorkerConfig(parseConfig(workerEnvSchema, env));
+  // Parsed in two parts so the storage rules (e.g. S3_BUCKET required) are reported even when an
+  // unrelated key is also wrong (a failing object skips its refinements).
+  return toWorkerConfig(parseConfigParts([workerEnvSchema, storageEnvSchema], env));
 }
 
 /** For the process entry point: prints every problem on its own line and exits 1. */
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  return toWorkerConfig(loadConfigOrExit(workerEnvSchema, env, 'worker'));
+  return exitOnConfigError('worker', () => parseWorkerConfig(env));
 }

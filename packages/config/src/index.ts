@@ -45,7 +45,8 @@ export function parseConfigParts<A extends z.ZodType, B extends z.ZodType>(
       problems.push(...err.problems);
     }
   }
-  if (problems.length) throw new ConfigError(problems);
+  // Keys shared by several parts would otherwise be reported once per part.
+  if (problems.length) throw new ConfigError([...new Set(problems)]);
   return Object.freeze(merged) as Readonly<z.infer<A> & z.infer<B>>;
 }
 
