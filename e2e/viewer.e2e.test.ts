@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO, openBrowser, type Session, shot, signIn } from './support/browser';
 
-/** Non-black pixels in the first cornerstone canvas that has any (the viewport shows an image). */
-async function litPixels(s: Session): Promise<number> {
-  return s.page.evaluate(() => {
-    let best = 0;
-    for (const c of document.querySelectorAll<HTMLCanvasElement>('canvas.cornerstone-canvas')) {
+/** Non-black pixels per cornerstone canvas (a viewport that shows an image has many). */
+async function litPerCanvas(s: Session): Promise<number[]> {
+  return s.page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>('canvas.cornerstone-canvas')].map((c) => {
       const ctx = c.getContext('2d');
-      if (!ctx || !c.width || !c.height) continue;
+      if (!ctx || !c.width || !c.height) return 0;
       const d = ctx.getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 30) n++;
-      best = Math.max(best, n);
-    }
-    return best;
-  });
+      return n;
+    }),
+  );
 }
+const litPixels = async (s: Session) => Math.max(0, ...(await litPerCanvas(s)));
 
 describe('a vet finds a study and reads it in the viewer', () => {
   let s: Session;
@@ -77,5 +76,20 @@ describe('a vet finds a study and reads it in the viewer', () => {
     const yes = page.getByRole('button', { name: 'Yes', exact: true });
     if (await yes.isVisible().catch(() => false)) await yes.click();
     await shot(page, 'viewer-length');
+  });
+
+  it('opens the current study and its prior side by side', async () => {
+    const { page } = s;
+    await page.goto('/?owner=smith');
+    const rows = page.locator('tbody tr[data-study-uid]');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    await rows.first().locator('.pet-name').click();
+    await page.getByRole('link', { name: 'Compare side by side' }).first().click();
+    await page.waitForURL(/hangingProtocolId=/);
+    // Two viewports (current left, prior right), each with an image.
+    await expect.poll(async () => (await litPerCanvas(s)).filter((n) => n > 1000).length, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    // Both viewports hold the same animal (OHIF says "Multiple Patients" otherwise).
+    await expect(page.getByText('Multiple Patients').count()).resolves.toBe(0);
+    await shot(page, 'viewer-compare');
   });
 });

@@ -65,7 +65,8 @@ async function bulkStudies(db: Db, practiceId: string, siteId: string) {
      INSERT INTO patient (id, practice_id, patient_id, issuer, pet_name, owner_name, owner_family_name, species_description, microchip, search_text, created_at, updated_at)
      SELECT gen_random_uuid(), $1::uuid, 'B-' || g, '', pets[1 + g % 20], owners[1 + (g * 7) % 25] || ' ' || 'Jane', owners[1 + (g * 7) % 25], species[1 + g % 4],
             '98511' || lpad(g::text, 10, '0'),
-            lower(pets[1 + g % 20] || ' ' || owners[1 + (g * 7) % 25] || ' jane b-' || g || ' 98511' || lpad(g::text, 10, '0') || ' ' || species[1 + g % 4]),
+            -- Ingest stores search_text lower-cased and accent-stripped (normaliseForSearch); so does this.
+            translate(lower(pets[1 + g % 20] || ' ' || owners[1 + (g * 7) % 25] || ' jane b-' || g || ' 98511' || lpad(g::text, 10, '0') || ' ' || species[1 + g % 4]), 'áéíóúüñ''', 'aeiouun '),
             now(), now()
        FROM generate_series(1, 2000) g, names`,
     practiceId,

@@ -36,6 +36,8 @@ export async function openBrowser(baseUrl: string, viewport = { width: 1366, hei
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
+  // OHIF may ask before leaving a viewer with unsaved measurements: leave.
+  page.on('dialog', (d) => void d.accept().catch(() => undefined));
   page.on('console', (m) => {
     if (m.type() === 'error' && !page.url().includes('/ohif/')) errors.push(m.text());
   });

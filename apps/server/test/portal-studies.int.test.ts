@@ -136,8 +136,17 @@ describe('portal study API', () => {
     expect(inst.instances.map((i) => i.sha256)).toEqual(files.rex1!.map(sha));
     expect(inst.instances[0]!.receipts).toEqual([expect.objectContaining({ status: 'STORED', sha256: sha(files.rex1![0]!), via: 'gateway' })]);
 
+    // Same chip under another branch's patient ID is the same animal; a chip shared by a differently
+    // named animal (a device default) is not.
+    const chipped = (uid: string, pet: string, id: string) =>
+      makeDicom({ seed: 650, studyInstanceUid: uid, seriesInstanceUid: `${uid}.1`, sopInstanceUid: `${uid}.1.1`, patientName: `Smith^${pet}`, patientId: id, otherPatientIds: [{ id: '985112345678901', type: 'RFID' }], studyDate: '20220101', rows: 16, columns: 16 });
+    await stow(server, b.gatewayAuth, [chipped(`${ROOT}.80`, 'Rex', 'ELSEWHERE-1')]);
+    await stow(server, a.gatewayAuth, [chipped(`${ROOT}.81`, 'Rex', 'HB-555'), chipped(`${ROOT}.82`, 'Bella', 'P-999')]);
     const priors = (await (await api(`/api/studies/${ROOT}.0/priors`)).json()) as { studies: StudyJson[] };
-    expect(priors.studies.map((s) => [s.studyInstanceUid, s.site?.id])).toEqual([[`${ROOT}.1`, other.id]]);
+    expect(priors.studies.map((s) => [s.studyInstanceUid, s.site?.id])).toEqual([
+      [`${ROOT}.1`, other.id],
+      [`${ROOT}.81`, a.siteId],
+    ]);
 
     const audit = (await (await api(`/api/studies/${ROOT}.0/audit`)).json()) as { events: { action: string }[] };
     expect(audit.events.map((e) => e.action)).toContain('ingest.upload');
@@ -181,7 +190,9 @@ describe('portal study API', () => {
   });
 
   it("keeps practices apart: another practice's user sees no studies and gets 404 for known UIDs", async () => {
-    expect((await search('', apiB)).total).toBe(0);
+    // B holds only its own study (same chip as A's Rex: still not A's data).
+    expect((await search('', apiB)).studies.map((s) => s.studyInstanceUid)).toEqual([`${ROOT}.80`]);
+    expect((await apiB(`/api/studies/${ROOT}.80/priors`).then((r) => r.json())) as { studies: unknown[] }).toEqual({ studies: [] });
     for (const p of [`/api/studies/${ROOT}.0`, `/api/studies/${ROOT}.0/priors`, `/api/studies/${ROOT}.0/audit`, `/api/studies/${ROOT}.0/download`, `/api/studies/${ROOT}.0/series/${ROOT}.0.1/instances`]) {
       expect((await apiB(p)).status, p).toBe(404);
     }

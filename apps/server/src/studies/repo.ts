@@ -105,13 +105,19 @@ export class StudiesRepo {
     return rows[0] ?? null;
   }
 
-  /** The same animal's other studies at every site: same patient row, or same microchip. */
+  /**
+   * The same animal's other studies at every site: the same patient row, or the same microchip
+   * (branches often give one animal different patient IDs). A chip shared by differently named
+   * animals is bad data (a device default, a typo), not one animal, so the names must agree.
+   */
   async priors(practiceId: string, study: StudyRow): Promise<StudyRow[]> {
     return this.db.$queryRawUnsafe<StudyRow[]>(
       `${SELECT} WHERE s.practice_id = $1::uuid AND s.id <> $2::uuid
-         AND (s.patient_ref_id = $3::uuid OR ($4::text IS NOT NULL AND p.microchip = $4::text))
+         AND (s.patient_ref_id = $3::uuid
+              OR ($4::text IS NOT NULL AND p.microchip = $4::text
+                  AND (p.pet_name IS NULL OR $5::text IS NULL OR lower(p.pet_name) = lower($5::text))))
        ${ORDER} LIMIT 200`,
-      practiceId, study.id, study.patient_ref_id, study.microchip,
+      practiceId, study.id, study.patient_ref_id, study.microchip, study.pet_name,
     );
   }
 
