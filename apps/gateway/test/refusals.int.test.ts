@@ -61,13 +61,15 @@ describe('gateway refusals', () => {
     const deadCloud = `http://127.0.0.1:${await freePort()}`;
     const budget = { storage: { budgetBytes: '110KB', minFreeBytes: '1MB' }, retention: { keepDays: 7, cacheBytes: '100KB' } };
     let gw = await spawnGateway(await writeGatewayConfig(dir, deadCloud, cloud, budget));
-    // -nh: keep sending after a refusal (storescu halts on the first one by default).
-    const r = await storescu(gw.dimsePort, files, ['-xe', '-nh']);
-    const refused = r.output.match(/Refused: OutOfResources|0xa700/gi) ?? [];
-    expect(refused.length, r.output).toBeGreaterThanOrEqual(2);
-    const accepted = (await gw.status()).queue.pendingInstances;
-    expect(accepted).toBe(3);
-    await gw.stop();
+    try {
+      // -nh: keep sending after a refusal (storescu halts on the first one by default).
+      const r = await storescu(gw.dimsePort, files, ['-xe', '-nh']);
+      const refused = r.output.match(/Refused: OutOfResources|0xa700/gi) ?? [];
+      expect(refused.length, r.output).toBeGreaterThanOrEqual(2);
+      expect((await gw.status()).queue.pendingInstances).toBe(3);
+    } finally {
+      await gw.stop();
+    }
 
     // Second run with the cloud reachable: what was accepted uploads; the modality re-sends the rest.
     gw = await spawnGateway(await writeGatewayConfig(dir, cloud.url, cloud, budget));
