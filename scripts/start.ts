@@ -4,7 +4,7 @@
  * (S3_ENDPOINT, or a local s3rver in .data/) — migrate, seed the demo practice, start server and
  * worker, and print the URL and demo login. Ctrl-C stops every process it started.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
@@ -57,6 +57,11 @@ async function main() {
 
   const { applied } = await migrate(env.DATABASE_URL);
   log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
+
+  // The portal and the OHIF viewer are static builds the server serves (fast when unchanged).
+  log('building the portal and viewer (apps/web)');
+  const build = spawnSync('pnpm', ['--filter', '@vetpacs/web', 'build'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error('portal build failed (pnpm --filter @vetpacs/web build)');
 
   const server = launch('server', 'apps/server/src/main.ts', env);
   const baseUrl = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;

@@ -56,6 +56,7 @@ const bella: MakeDicomOptions = {
   species: 'Canine',
   breed: 'Border Collie',
   responsiblePerson: 'Jones^Mark',
+  otherPatientIds: [{ id: '985141000223344', type: 'RFID' }],
   sex: 'F',
   neutered: 'UNALTERED',
 };
@@ -65,6 +66,7 @@ const max: MakeDicomOptions = {
   species: 'Canine',
   breed: 'German Shepherd Dog',
   responsiblePerson: 'Brown^Oliver',
+  otherPatientIds: [{ id: '985141000998877', type: 'RFID' }],
   sex: 'M',
   neutered: 'UNALTERED',
 };
