@@ -12,6 +12,9 @@ CONCS=${CONCS:-"1 4 16"}
 BACKENDS=${BACKENDS:-"fs s3"}
 ORTHANC=${ORTHANC:-"sqlite"}
 BATCH=${BATCH:-10}
+# Own ports, so a DICOMweb benchmark running its Orthanc on the defaults does not collide.
+OPORT=${ORTHANC_HTTP_PORT:-28142}
+OPTS="--http-port $OPORT --dicom-port ${ORTHANC_DICOM_PORT:-24342} --pg-port ${ORTHANC_PG_PORT:-25532}"
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 
@@ -33,9 +36,9 @@ for c in $CONCS; do
     tag="orthanc-$idx-c$c"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     dir=/tmp/orthanc-bench-$tag
-    "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" >/dev/null
-    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base http://127.0.0.1:28042/dicom-web --dataset "$DATA" --concurrency "$c" \
-      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" --label "$tag" \
+    "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
+    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "http://127.0.0.1:$OPORT/dicom-web" --dataset "$DATA" --concurrency "$c" \
+      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] \&\& echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \
       --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
     tail -n 8 "$RESULTS/$tag.log"
     "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
