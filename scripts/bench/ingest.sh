@@ -38,7 +38,7 @@ for c in $CONCS; do
     dir=/tmp/orthanc-bench-$tag
     "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
     /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "http://127.0.0.1:$OPORT/dicom-web" --dataset "$DATA" --concurrency "$c" \
-      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] \&\& echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \
+      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] && echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \
       --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
     tail -n 8 "$RESULTS/$tag.log"
     "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
