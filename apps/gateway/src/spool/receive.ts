@@ -24,6 +24,7 @@ export interface ReceiveInfo {
  */
 export async function queueReceived(deps: { spool: Spool; repo: QueueRepo }, writer: SpoolWriter, info: ReceiveInfo): Promise<ReceiveOutcome> {
   const result = await writer.result();
+  let queued = false;
   try {
     if (result.status === 'refused') return { status: 'refused', reason: result.reason };
     if (result.status === 'failed') return { status: 'failed', reason: result.error };
@@ -47,11 +48,12 @@ export async function queueReceived(deps: { spool: Spool; repo: QueueRepo }, wri
     });
     // A modality's retry of an instance we already hold: keep one copy.
     if (duplicate) await rm(final, { force: true });
+    queued = !duplicate;
     return { status: duplicate ? 'duplicate' : 'queued', id, sopInstanceUid, studyInstanceUid: p?.studyInstanceUid };
   } catch (err) {
     if (result.status === 'ok') await rm(result.tmpPath, { force: true }).catch(() => {});
     return { status: 'failed', reason: (err as Error).message };
   } finally {
-    writer.releaseReservation();
+    writer.releaseReservation(queued);
   }
 }

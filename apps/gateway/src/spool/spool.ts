@@ -26,6 +26,8 @@ export class Spool {
   readonly bundlesDir: string;
   /** Bytes being received right now (not yet in the queue), counted against the budget. */
   private inflight = 0;
+  /** Queue's pending bytes as of the last per-file check, kept current as files are queued (no SQL per chunk). */
+  private queued = 0;
 
   constructor(
     readonly root: string,
@@ -53,7 +55,8 @@ export class Spool {
    * spare, is what lets the SCP answer "out of resources" instead of failing on a full disk.
    */
   async refusal(extra: number): Promise<{ reason: string | null; headroom: number }> {
-    const pending = this.pendingBytes() + this.inflight;
+    this.queued = this.pendingBytes();
+    const pending = this.queued + this.inflight;
     const free = await this.diskFree();
     const headroom = free - this.limits.minFreeBytes;
     if (pending + extra > this.limits.budgetBytes) return { reason: `spool budget reached (${pending} of ${this.limits.budgetBytes} bytes awaiting upload)`, headroom };
@@ -71,14 +74,15 @@ export class Spool {
 
   /** @internal budget bookkeeping for writers. */
   reserve(bytes: number): string | null {
-    if (this.pendingBytes() + this.inflight + bytes > this.limits.budgetBytes) return 'spool budget reached while receiving';
+    if (this.queued + this.inflight + bytes > this.limits.budgetBytes) return 'spool budget reached while receiving';
     this.inflight += bytes;
     return null;
   }
 
-  /** @internal */
-  release(bytes: number): void {
+  /** @internal `queued`: the bytes now count as pending in the queue. */
+  release(bytes: number, queued = false): void {
     this.inflight = Math.max(0, this.inflight - bytes);
+    if (queued) this.queued += bytes;
   }
 
   /** Moves a complete tmp file into `files/` durably; returns its final path. */
@@ -185,6 +189,11 @@ export class SpoolWriter extends Writable {
       .finally(() => callback());
   }
 
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    // Many small PDVs (16 KiB PDUs are common) arrive back to back: one append for all of them.
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'binary', callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     void this.finish().finally(() => callback());
   }
@@ -263,9 +272,9 @@ export class SpoolWriter extends Writable {
     this.settle({ status: 'ok', tmpPath: this.tmpPath, size: this.size, sha256: this.hash.digest('hex'), parsed, parseError: this.parseError });
   }
 
-  /** Ends the budget reservation: call once the file is in the queue (or dropped). */
-  releaseReservation(): void {
-    this.spool.release(this.size);
+  /** Ends the budget reservation: call once the file is in the queue (`queued`) or dropped. */
+  releaseReservation(queued = false): void {
+    this.spool.release(this.size, queued);
     this.size = 0;
   }
 }
