@@ -12,7 +12,7 @@ DATA=${DATA:-/tmp/benchdata}
 RESULTS=${RESULTS:-/tmp/vetpacs-dicomweb-results}
 CONC=${CONC:-1}
 SEED_STUDIES=${SEED_STUDIES:-85000}
-ORTHANC=${ORTHANC:-sqlite}
+ORTHANC=${ORTHANC-sqlite}  # ORTHANC="" skips the peer
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 tsx() { node --import tsx "$@"; }
@@ -43,7 +43,7 @@ bench --phases metadata --label "$tag-precomputed" --out "$RESULTS/$tag-precompu
 grep META "$RESULTS/$tag-precomputed.log" || true
 
 eval "$(tsx apps/server/bench/seed-index.ts --database-url "$DATABASE_URL" --studies "$SEED_STUDIES" | grep '^PRACTICE=' | sed 's/^PRACTICE=/SYN_PRACTICE=/; s/TOKEN=/SYN_TOKEN=/')"
-tsx apps/server/bench/qido-scale.ts --base "$BASE" --token "$SYN_TOKEN" --studies "$SEED_STUDIES" > "$RESULTS/qido-scale.json"
+tsx apps/server/bench/qido-scale.ts --base "$BASE" --token "$SYN_TOKEN" --studies "$SEED_STUDIES" > "$RESULTS/qido-scale.out"  # not *.json: summarize.py reads those
 # The 5,000-study practice again, now sharing the tables with ~1,000,000 synthetic instances.
 bench --phases qido --label "$tag-qido-with-1M" --out "$RESULTS/$tag-qido-with-1M.json" 2> "$RESULTS/$tag-qido-with-1M.log" >/dev/null
 kill -TERM "$launcher"; wait "$launcher" || true
