@@ -118,6 +118,17 @@ describe('bad input is rejected with a reason and harms nothing', () => {
     expect(res.body.receipts[1]?.reason).toMatch(/UID/);
   });
 
+  it('rejects an instance whose series already belongs to another study, storing nothing', async () => {
+    const series = '1.2.826.0.1.3680043.10.1000.8400.1';
+    const first = makeDicom({ seed: 8400, studyInstanceUid: '1.2.826.0.1.3680043.10.1000.8400', seriesInstanceUid: series, sopInstanceUid: `${series}.1`, rows: 16, columns: 16 });
+    const stray = makeDicom({ seed: 8401, studyInstanceUid: '1.2.826.0.1.3680043.10.1000.8401', seriesInstanceUid: series, sopInstanceUid: `${series}.2`, rows: 16, columns: 16 });
+    expect(completed(await tusUpload(server.url, practice.bearer, first)).body.receipts[0]?.status).toBe('STORED');
+    const before = await footprint(server, practice.id);
+    const res = completed(await tusUpload(server.url, practice.bearer, stray));
+    expect(res.body.receipts[0]).toMatchObject({ status: 'REJECTED', code: 'SERIES_IN_OTHER_STUDY' });
+    expect(await footprint(server, practice.id)).toEqual(before);
+  });
+
   it('rejects a bundle with a broken manifest as a whole, storing nothing', async () => {
     const before = await footprint(server, practice.id);
     const res = completed(await tusUpload(server.url, practice.gatewayAuth, Buffer.from('not a tar archive'.repeat(64)), { metadata: { type: 'bundle' } }));

@@ -86,7 +86,7 @@ export class IngestService implements UploadIngestor {
 
   /** Resolves the PatientName style for a request (per device AE title, else per site). */
   nameStyleFor(ctx: IngestContext): Promise<PatientNameStyle> {
-    return this.deps.repo.nameStyleFor(ctx.practiceId, ctx.siteId, ctx.callingAeTitle) as Promise<PatientNameStyle>;
+    return this.deps.repo.nameStyleFor(ctx.practiceId, ctx.siteId, ctx.callingAeTitle);
   }
 
   /**
