@@ -27,7 +27,8 @@ rss_watch() { # peak RSS (KiB) of a process tree root, sampled every 0.2 s, writ
 
 tag="vetpacs-c$CONC"
 echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
-tsx apps/server/bench/serve.ts > "$RESULTS/$tag.server" &
+# Not through the tsx() function: $! must be the node process so that kill reaches it.
+node --import tsx apps/server/bench/serve.ts > "$RESULTS/$tag.server" &
 launcher=$!
 for _ in $(seq 300); do grep -q '^BASE=' "$RESULTS/$tag.server" 2>/dev/null && break; sleep 0.2; done
 eval "$(grep '^BASE=' "$RESULTS/$tag.server")"
