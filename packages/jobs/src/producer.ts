@@ -28,6 +28,17 @@ export class JobProducer {
     const jobId = (def.jobId as (p: unknown) => string | undefined)(data);
     const dedupId = dedupIdOf(name, data);
     const queue = this.queue(def.queue);
+    // A deduplicated, delayed job (series metadata/thumbnail) that this process enqueued moments
+    // ago is certainly still pending — it reads the series when it runs, so it covers this call
+    // too. Skipping the Redis round trip matters when a 500-slice series arrives.
+    const delay = (def.opts as { delay?: number }).delay ?? 0;
+    if (dedupId && delay > 0 && !opts.replaceFinished) {
+      const now = Date.now();
+      const last = this.recentDedup.get(dedupId);
+      if (last !== undefined && now - last < delay / 2) return;
+      this.recentDedup.set(dedupId, now);
+      if (this.recentDedup.size > 10_000) this.pruneRecent(now, delay);
+    }
     if (opts.replaceFinished && jobId) {
       const existing = await queue.getJob(jobId);
       const state = existing ? await existing.getState() : undefined;
@@ -40,6 +51,12 @@ export class JobProducer {
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  private readonly recentDedup = new Map<string, number>();
+
+  private pruneRecent(now: number, maxAge: number): void {
+    for (const [key, at] of this.recentDedup) if (now - at >= maxAge) this.recentDedup.delete(key);
   }
 
   async counts(): Promise<Record<QueueName, Record<string, number>>> {
