@@ -12,13 +12,14 @@
  * Prints one JSON line.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createDb, createGateway, createPractice, createSite } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, withDatabase } from '@vetpacs/devservices';
+import { startDelayProxy } from './delay-proxy';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -28,12 +29,15 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: '/tmp/benchdata' },
     limit: { type: 'string' },
     netns: { type: 'string' },
-    cut: { type: 'boolean', default: false },
+    /** power: kill -9 the gateway half-way and restart it; link: drop every connection for 3 s. */
+    cut: { type: 'string' },
+    'delay-ms': { type: 'string', default: '20' },
     phases: { type: 'string', default: 'ceiling,upload,cstore' },
   },
 });
 const phases = new Set(args.phases!.split(','));
-const hostAddr = args.netns ? '10.203.0.1' : '127.0.0.1';
+const hostAddr = '127.0.0.1';
+const linkAddr = args.netns ? '10.203.0.1' : '127.0.0.1';
 const nsAddr = args.netns ? '10.203.0.2' : '127.0.0.1';
 const inNs = (cmd: string[]) => (args.netns ? ['ip', 'netns', 'exec', args.netns, ...cmd] : cmd);
 
@@ -53,26 +57,34 @@ async function waitUntil<T>(fn: () => Promise<T | undefined>, ms = 1_800_000): P
   }
 }
 
-/** Bytes sent on the gateway's side of the link (veth TX counter), or 0 on loopback. */
-async function txBytes(): Promise<number> {
-  if (!args.netns) return 0;
-  const { stdout } = await run('ip', ['netns', 'exec', args.netns, 'cat', '/sys/class/net/vpgw-n/statistics/tx_bytes']);
-  return Number(stdout.trim());
+/** CPU seconds (user + system) used so far by a process. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** In netns mode every connection to the cloud crosses the veth (tbf rate) and the delay line. */
+async function linkTo(port: number) {
+  if (!args.netns) return { port, bytesUp: () => 0, cut: (_ms: number) => {}, close: async () => {} };
+  return startDelayProxy({ host: linkAddr, port: 0 }, { host: hostAddr, port }, Number(args['delay-ms']));
 }
 
 /** Raw HTTP ceiling: POST the same bytes (8 MiB bodies, 2 in parallel) to a server that discards them. */
 async function ceiling(list: string[], total: number): Promise<number> {
   const server = spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>s.end('ok'))}).listen(0,'${hostAddr}',function(){console.log(this.address().port)})`]);
-  const port = Number((await new Promise<string>((r) => server.stdout.once('data', (d) => r(String(d))))).trim());
+  const link = await linkTo(Number((await new Promise<string>((r) => server.stdout.once('data', (d) => r(String(d))))).trim()));
+  const port = link.port;
   const client = `
     const http=require('http'),fs=require('fs');const files=${JSON.stringify(list)};const agent=new http.Agent({keepAlive:true});
     const chunks=[];for(const f of files){const n=fs.statSync(f).size;for(let o=0;o<n;o+=8388608)chunks.push([f,o,Math.min(n,o+8388608)]);}
     const t0=Date.now();let i=0;const next=()=>{const c=chunks[i++];if(!c)return Promise.resolve();return new Promise((res,rej)=>{
-      const req=http.request({host:'${hostAddr}',port:${port},method:'POST',agent,headers:{'content-length':c[2]-c[1]}},(r)=>{r.resume();r.on('end',res)});req.on('error',rej);
+      const req=http.request({host:'${linkAddr}',port:${port},method:'POST',agent,headers:{'content-length':c[2]-c[1]}},(r)=>{r.resume();r.on('end',res)});req.on('error',rej);
       fs.createReadStream(c[0],{start:c[1],end:c[2]-1}).pipe(req);}).then(next);};
     Promise.all([next(),next()]).then(()=>{console.log(Date.now()-t0);process.exit(0)});`;
   const { stdout } = await run(inNs([process.execPath, '-e', client])[0]!, inNs([process.execPath, '-e', client]).slice(1), { maxBuffer: 1 << 20 });
   server.kill();
+  await link.close();
   return total / (Number(stdout.trim()) / 1000);
 }
 
@@ -98,9 +110,11 @@ async function startCloud() {
   const site = await createSite(db, practice.id, { name: 'Main', code: 'MAIN' }, actor);
   const gw = await createGateway(db, practice.id, { siteId: site.id, name: 'bench' }, actor);
   await db.close();
+  const link = await linkTo(port);
   return {
-    url: `http://${hostAddr}:${port}`, keyId: gw.keyId, secret: gw.secret,
+    url: `http://${linkAddr}:${link.port}`, link, keyId: gw.keyId, secret: gw.secret, pid: proc.pid,
     async stop() {
+      await link.close();
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
       await rm(work, { recursive: true, force: true });
@@ -131,7 +145,7 @@ async function status(port: number) {
 const log = (m: string) => process.stderr.write(`[${new Date().toISOString()}] ${m}\n`);
 const list = await files();
 const total = (await Promise.all(list.map((f) => stat(f)))).reduce((s, x) => s + x.size, 0);
-const result: Record<string, unknown> = { workload: args.workload, instances: list.length, bytes: total, link: args.netns ? '20mbit/40ms netem' : 'loopback', cut: args.cut };
+const result: Record<string, unknown> = { workload: args.workload, instances: list.length, bytes: total, link: args.netns ? '20 Mbit/s tbf + 2×20 ms delay line' : 'loopback', cut: args.cut };
 
 log(`${list.length} files, ${total} bytes`);
 if (phases.has('ceiling')) result.ceilingMBps = +(((await ceiling(list, total)) / 1e6).toFixed(1));
@@ -155,24 +169,33 @@ try {
     await Promise.all(list.map((f, i) => link(f, path.join(input, `${String(i).padStart(5, '0')}.dcm`))));
     await run(process.execPath, ['--import', 'tsx', path.join(root, 'apps/gateway/src/main.ts'), 'import', input, '--config', config], { cwd: root, maxBuffer: 1 << 24 });
     log('imported');
-    const tx0 = await txBytes();
+    const up0 = cloud.link.bytesUp();
     let gw = await spawnGateway(config);
     const t0 = gw.startedAt;
+    const cloudCpu0 = await cpuSeconds(cloud.pid);
     if (args.cut) {
       await waitUntil(async () => ((await status(gw.statusPort)).queue.verified >= list.length / 2 ? true : undefined));
-      gw.proc.kill('SIGKILL');
-      await new Promise((r) => gw.proc.once('exit', r));
-      gw = await spawnGateway(config);
+      if (args.cut === 'link') cloud.link.cut(3_000);
+      else {
+        gw.proc.kill('SIGKILL');
+        await new Promise((r) => gw.proc.once('exit', r));
+        gw = await spawnGateway(config);
+      }
     }
     await waitUntil(async () => ((await status(gw.statusPort)).queue.verified === list.length ? true : undefined));
     const seconds = (Date.now() - t0) / 1000;
+    // Gateway child of `ip netns exec` in netns mode: its CPU is read from the node process itself.
+    result.cloudCpuSeconds = +((await cpuSeconds(cloud.pid)) - cloudCpu0).toFixed(1);
+    result.gatewayCpuSeconds = args.netns ? undefined : +(await cpuSeconds(gw.proc.pid)).toFixed(1);
     result.uploadSeconds = +seconds.toFixed(2);
     result.uploadMBps = +(total / seconds / 1e6).toFixed(2);
     if (args.netns) {
-      const wire = (await txBytes()) - tx0;
+      // TCP payload the gateway sent: the files plus HTTP/tus headers, bundle framing, and anything re-sent.
+      const wire = cloud.link.bytesUp() - up0;
       result.wireBytes = wire;
       result.wireOverheadPct = +(((wire - total) / total) * 100).toFixed(2);
-      result.linkUtilisationPct = +(((total * 8) / seconds / 20e6) * 100).toFixed(1);
+      result.linkUtilisationPct = +(((wire * 8) / seconds / 20e6) * 100).toFixed(1);
+      result.goodputUtilisationPct = +(((total * 8) / seconds / 20e6) * 100).toFixed(1);
     }
     gw.proc.kill('SIGTERM');
     await new Promise((r) => gw.proc.once('exit', r));
