@@ -6,7 +6,7 @@ import { convertTransferSyntax, makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { part10Header } from '../src/spool/file-meta';
 import { freePort } from '../../server/test/process';
-import { type Cloud, cloudLookup, type GatewayProcess, sha256, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { type Cloud, cloudLookup, type GatewayProcess, sha256, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
 
 /** Fixture per transfer syntax with the storescu flag that makes dcmtk propose it. */
 const CASES: { name: string; ts: string; flag: string; eightBit?: boolean }[] = [
@@ -45,6 +45,7 @@ describe('gateway: storescu → spool → tus → cloud', () => {
     reference?.kill();
     await gw?.stop();
     await cloud?.close();
+    await removeTempDirs();
   });
 
   it('C-ECHO answers success', async () => {
@@ -76,7 +77,7 @@ describe('gateway: storescu → spool → tus → cloud', () => {
     expect((await gw.status()).studies).toEqual({ complete: 1, incomplete: 0 });
     const cloudShas = await cloudLookup(cloud, [...expected.keys()]);
     for (const [sop, sha] of expected) expect(cloudShas.get(sop), sop).toBe(sha);
-    const indexed = await cloud.db.instance.findMany({ where: { sopInstanceUid: { in: [...expected.keys()] } }, select: { sopInstanceUid: true, sha256: true, transferSyntaxUid: true } });
+    const indexed = await cloud.db.instance.findMany({ where: { practiceId: cloud.practice.id, sopInstanceUid: { in: [...expected.keys()] } }, select: { sopInstanceUid: true, sha256: true, transferSyntaxUid: true } });
     expect(indexed).toHaveLength(CASES.length);
     for (const row of indexed) expect(row.sha256).toBe(expected.get(row.sopInstanceUid));
     expect(new Set(indexed.map((r) => r.transferSyntaxUid))).toEqual(new Set(CASES.map((c) => c.ts)));
