@@ -216,6 +216,10 @@ export class IngestService implements UploadIngestor {
       await this.deps.repo.audit(ctx, 'ingest.conflict', 'instance', outcome.instanceId, {
         sopInstanceUid: parsed.sopInstanceUid, version: outcome.version, sha256: stored.sha256, originalSha256: outcome.originalSha256,
       });
+      // The new version is an original too: it gets its off-site copy like version 1 does.
+      await this.deps.jobs
+        .enqueue('instance.replicate', { practiceId: ctx.practiceId, traceId: ctx.traceId, instanceId: outcome.instanceId, version: outcome.version })
+        .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'could not enqueue replication of a new version'));
       return {
         ...receipt,
         status: 'CONFLICT',
