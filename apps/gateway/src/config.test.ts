@@ -1,12 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@vetpacs/config';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from './config';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function file(content: unknown): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-config-'));
+  dirs.push(dir);
   const p = path.join(dir, 'gateway.json');
   writeFileSync(p, JSON.stringify(content));
   return p;

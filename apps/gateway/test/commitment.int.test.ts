@@ -5,7 +5,7 @@ import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../server/test/process';
 import { openQueueDb } from '../src/queue/db';
-import { type Cloud, cloudLookup, type GatewayProcess, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { type Cloud, cloudLookup, type GatewayProcess, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
 
 const { Client, Dataset, Scp, Server } = dimse;
 const { NActionRequest } = dimse.requests;
@@ -85,6 +85,7 @@ describe('gateway: Storage Commitment SCP', () => {
     await gw?.stop();
     modality?.close();
     await cloud?.close();
+    await removeTempDirs();
   });
 
   it('answers "committed" only after the cloud verified every instance by hash', async () => {

@@ -179,6 +179,15 @@ export async function cloudLookup(cloud: Cloud, sops: string[]): Promise<Map<str
   return new Map(body.instances.map((i) => [i.sopInstanceUid, i.sha256]));
 }
 
+const tempDirs: string[] = [];
+
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder {@link tempDir} made in this test file (call after the gateways stopped). */
+export async function removeTempDirs(): Promise<void> {
+  for (const d of tempDirs.splice(0)) await rm(d, { recursive: true, force: true });
 }

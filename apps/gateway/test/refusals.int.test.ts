@@ -3,7 +3,7 @@ import path from 'node:path';
 import { el, makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../server/test/process';
-import { type Cloud, cloudLookup, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { type Cloud, cloudLookup, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
 
 describe('gateway refusals', () => {
   let cloud: Cloud;
@@ -12,6 +12,7 @@ describe('gateway refusals', () => {
   });
   afterAll(async () => {
     await cloud?.close();
+    await removeTempDirs();
   });
 
   it('an instance the cloud rejects is kept locally and reported with the cloud’s reason', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openQueueDb } from '../src/queue/db';
-import { type Cloud, cloudLookup, sha256, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { type Cloud, cloudLookup, sha256, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
 import { startCorruptingProxy } from './proxy';
 
 /** The gateway's queue rows, read straight from its SQLite file (read-only, like `status`). */
@@ -57,6 +57,7 @@ describe('gateway resilience', () => {
   });
   afterAll(async () => {
     await cloud?.close();
+    await removeTempDirs();
   });
 
   it('kill -9 mid-upload, restart: resumes the same tus upload, nothing lost or duplicated', async () => {

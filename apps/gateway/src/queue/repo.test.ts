@@ -1,12 +1,19 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openQueueDb } from './db';
 import { QueueRepo } from './repo';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function repo() {
-  return new QueueRepo(openQueueDb(mkdtempSync(path.join(tmpdir(), 'gw-queue-'))));
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-queue-'));
+  dirs.push(dir);
+  return new QueueRepo(openQueueDb(dir));
 }
 const add = (r: QueueRepo, sop: string, study: string, extra: Partial<Parameters<QueueRepo['addInstance']>[0]> = {}) =>
   r.addInstance({ sopInstanceUid: sop, studyInstanceUid: study, source: 'dimse', path: `/spool/${sop}`, size: 100, sha256: `${sop}-sha`, ...extra });
