@@ -14,6 +14,19 @@ interface Gateway {
   version: string | null;
 }
 
+/** What the gateway itself last reported (heartbeat), from `GET /api/gateways`. */
+interface GatewayHealth {
+  id: string;
+  silent: boolean;
+  queue: Record<string, number> | null;
+  oldestPendingAt: string | null;
+  diskFreeBytes: number | null;
+  modalities: { callingAeTitle: string; lastCStoreAt: string; stores: number; silent: boolean }[];
+  alerts: { kind: string; message: string }[];
+}
+
+const gb = (n: number | null) => (n === null ? '—' : `${(n / 1e9).toFixed(1)} GB free`);
+
 /** A gateway is "online" when its last heartbeat is recent (they report every minute or so). */
 function health(g: Gateway): { label: string; cls: string } {
   if (g.revokedAt) return { label: 'Revoked', cls: 'badge-muted' };
@@ -24,7 +37,12 @@ function health(g: Gateway): { label: string; cls: string } {
 
 export function GatewaysAdmin() {
   const load = useCallback(
-    () => Promise.all([api<{ gateways: Gateway[] }>('/api/admin/gateways'), api<{ sites: Site[] }>('/api/sites')]).then(([g, s]) => ({ gateways: g.gateways, sites: s.sites })),
+    () =>
+      Promise.all([
+        api<{ gateways: Gateway[] }>('/api/admin/gateways'),
+        api<{ sites: Site[] }>('/api/sites'),
+        api<{ gateways: GatewayHealth[] }>('/api/gateways'),
+      ]).then(([g, s, h]) => ({ gateways: g.gateways, sites: s.sites, health: new Map(h.gateways.map((x) => [x.id, x])) })),
     [],
   );
   const { data, error, reload } = useResource(load);
@@ -68,6 +86,20 @@ export function GatewaysAdmin() {
         </button>
       </form>
       {action.error && <p className="form-error" role="alert">{action.error}</p>}
+      {data && [...data.health.values()].some((h) => h.alerts.length > 0) && (
+        <div className="form-error" role="alert" aria-label="Gateway alerts">
+          <strong>Needs attention</strong>
+          <ul>
+            {data.gateways.flatMap((g) =>
+              (data.health.get(g.id)?.alerts ?? []).map((a) => (
+                <li key={`${g.id}-${a.kind}-${a.message}`}>
+                  {g.name}: {a.message}
+                </li>
+              )),
+            )}
+          </ul>
+        </div>
+      )}
       {error ? (
         <ErrorState message={error} onRetry={reload} />
       ) : !data ? (
@@ -81,6 +113,8 @@ export function GatewaysAdmin() {
               <th scope="col">Key ID</th>
               <th scope="col">Status</th>
               <th scope="col">Last seen</th>
+              <th scope="col">Queue</th>
+              <th scope="col">Modalities (last image)</th>
               <th scope="col">Version</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
@@ -99,6 +133,21 @@ export function GatewaysAdmin() {
                     <span className={`badge ${h.cls}`}>{h.label}</span>
                   </td>
                   <td>{when(g.lastSeenAt)}</td>
+                  <td className="small">
+                    {(() => {
+                      const hb = data.health.get(g.id);
+                      if (!hb?.queue) return '—';
+                      const pending = (hb.queue.queued ?? 0) + (hb.queue.uploading ?? 0);
+                      return `${pending} pending${hb.oldestPendingAt ? ` since ${when(hb.oldestPendingAt)}` : ''} · ${gb(hb.diskFreeBytes)}`;
+                    })()}
+                  </td>
+                  <td className="small">
+                    {(data.health.get(g.id)?.modalities ?? []).map((m) => (
+                      <div key={m.callingAeTitle} className={m.silent ? 'text-warn' : undefined}>
+                        {m.callingAeTitle}: {when(m.lastCStoreAt)}
+                      </div>
+                    ))}
+                  </td>
                   <td>{g.version ?? '—'}</td>
                   <td>
                     {!g.revokedAt && (
