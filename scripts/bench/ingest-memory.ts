@@ -33,8 +33,9 @@ function headerFor(uid: string, rows: number, cols: number, frames: number): Buf
   patchUS(0x0028, 0x0010, rows);
   patchUS(0x0028, 0x0011, cols);
   if (frames > 1) {
-    const nf = head.indexOf(Buffer.from('1000'));
-    head.write(String(frames).padEnd(4, ' '), nf, 'latin1');
+    // NumberOfFrames (0028,0008) IS, value "1000" (4 bytes) in the template.
+    const nf = head.indexOf(Buffer.from([0x28, 0x00, 0x08, 0x00, 0x49, 0x53, 0x04, 0x00]));
+    head.write(String(frames).padEnd(4, ' '), nf + 8, 'latin1');
   }
   head.writeUInt32LE(rows * cols * 2 * frames, pix + 8);
   return head;
@@ -70,6 +71,7 @@ async function stow(label: string, instances: { uid: string; rows: number; cols:
     duplex: 'half',
   } as RequestInit);
   const json = (await res.json()) as Record<string, { Value?: unknown[] }>;
+  if (res.headers.get('warning')) console.log(`  warning: ${res.headers.get('warning')}`);
   const s = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   console.log(

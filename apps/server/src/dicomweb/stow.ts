@@ -117,8 +117,9 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
         })),
       };
     }
-    // Human-readable reasons (PS3.18 §8.10.3 Warning header), capped to keep headers small.
-    const warnings = [...failed, ...conflicts].slice(0, 20).map((r) => `299 vetpacs "${(r.sopInstanceUid ? `${r.sopInstanceUid}: ` : '') + (r.reason ?? r.code ?? '')}"`.replace(/[\r\n]/g, ' '));
+    // Human-readable reasons (PS3.18 §8.10.3 Warning header), capped to keep headers small; header
+    // values are ASCII, so anything else (e.g. a patient name in a reason) is replaced.
+    const warnings = [...failed, ...conflicts].slice(0, 20).map((r) => `299 vetpacs "${(r.sopInstanceUid ? `${r.sopInstanceUid}: ` : '') + (r.reason ?? r.code ?? '')}"`.replace(/×/g, 'x').replace(/[^\x20-\x7e]/g, '?'));
     if (warnings.length) reply.header('Warning', warnings);
     reply.header('X-Receipts', `/api/receipts/${ctx.uploadId}`);
     const status = ok.length === 0 ? 409 : failed.length || conflicts.length ? 202 : 200;
