@@ -96,7 +96,8 @@ type Params = { study: string; series?: string; instance?: string; frames?: stri
  */
 export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> = async (app, { db, store }) => {
   const limit = semaphore(2);
-  app.addHook('onReady', () => initCodecs());
+  // WASM codecs are loaded on the first render, not at start: most servers mostly ingest and serve
+  // stored thumbnails, and the codecs cost tens of MB of resident memory.
 
   const instanceWhere = (practiceId: string, p: Params) => ({
     practiceId,
@@ -121,6 +122,7 @@ export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> 
     if (inst.rows === null) throw notAcceptable('the instance has no image to render');
     const image = await limit(async () => {
       try {
+        await initCodecs();
         const loaded = await loadFrame(store, inst, frame);
         return await renderFrame(loaded, { frame: loaded.frame, format: q.format, quality: q.quality, window: q.window, viewport: q.viewport });
       } catch (err) {
