@@ -14,6 +14,8 @@ const serverEnvSchema = z
     REDIS_URL: fields.redisUrl.default('redis://127.0.0.1:6379'),
     /** Key prefix for BullMQ (lets tests and several installs share one Redis). */
     QUEUE_PREFIX: z.string().min(1).default('vetpacs'),
+    /** Server processes sharing the port (one JavaScript thread each); 1 = no cluster. */
+    SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Directory for tus upload staging. Shared (NFS/EFS) when several server instances serve uploads. */
     UPLOAD_STAGING_DIR: z.string().min(1).default('.data/uploads'),
