@@ -61,6 +61,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
       sourceIp: req.ip,
       requiredStudyInstanceUid: study,
       traceId: req.id,
+      followUps: [],
     };
     const style = await ingest.nameStyleFor(ctx);
     const pipeline = new IngestPipeline();
@@ -79,6 +80,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
     } catch (err) {
       if (!(err instanceof MultipartError)) {
         await pipeline.results().catch(() => {});
+        await ingest.flushFollowUps(ctx); // what was stored still gets its thumbnails
         throw err;
       }
       // Instances before the break are stored and reported; the malformed rest is reported too.

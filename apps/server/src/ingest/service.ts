@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
-import type { JobProducer } from '@vetpacs/jobs';
+import type { JobProducer, PendingJob } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
@@ -58,6 +58,7 @@ export class IngestService implements UploadIngestor {
       } catch (err) {
         if (!(err instanceof BundleFormatError)) {
           await pipeline.results().catch(() => {});
+          await this.flushFollowUps(ctx); // what was stored still gets its thumbnails
           throw err;
         }
         extra.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
@@ -72,6 +73,7 @@ export class IngestService implements UploadIngestor {
 
   /** Persists receipts and one audit event for a whole request (tus upload or STOW call). */
   async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
+    await this.flushFollowUps(ctx);
     await this.deps.repo.saveReceipts(ctx, receipts);
     const count = (s: InstanceReceipt['status']) => receipts.filter((r) => r.status === s).length;
     await this.deps.repo.audit(ctx, 'ingest.upload', 'upload', ctx.uploadId, {
@@ -233,16 +235,29 @@ export class IngestService implements UploadIngestor {
   /** Derived work for a new instance; job ids derive from ids so a re-send enqueues nothing new. */
   private async enqueueFollowUps(ctx: IngestContext, o: Extract<RecordOutcome, { kind: 'created' }>): Promise<void> {
     const base = { practiceId: ctx.practiceId, traceId: ctx.traceId };
+    const jobs: PendingJob[] = [
+      { name: 'instance.thumbnail', payload: { ...base, instanceId: o.instanceId, version: o.version } },
+      { name: 'series.metadata', payload: { ...base, seriesId: o.seriesId } },
+      { name: 'series.thumbnail', payload: { ...base, seriesId: o.seriesId } },
+    ];
+    if (ctx.followUps) ctx.followUps.push(...jobs);
+    else await this.addJobs(jobs, o.instanceId);
+  }
+
+  /** Adds the follow-up jobs a request collected, in one batch. */
+  async flushFollowUps(ctx: IngestContext): Promise<void> {
+    if (!ctx.followUps?.length) return;
+    const jobs = ctx.followUps.splice(0);
+    await this.addJobs(jobs, ctx.uploadId);
+  }
+
+  private async addJobs(jobs: PendingJob[], about: string): Promise<void> {
     try {
-      await Promise.all([
-        this.deps.jobs.enqueue('instance.thumbnail', { ...base, instanceId: o.instanceId, version: o.version }),
-        this.deps.jobs.enqueue('series.metadata', { ...base, seriesId: o.seriesId }),
-        this.deps.jobs.enqueue('series.thumbnail', { ...base, seriesId: o.seriesId }),
-      ]);
+      await this.deps.jobs.enqueueMany(jobs);
     } catch (err) {
-      // The instance is safely stored and indexed; the reconcile job re-creates missing derived
+      // The instances are safely stored and indexed; the reconcile job re-creates missing derived
       // work from the database, so a Redis outage must not fail the upload.
-      this.deps.log.warn({ err: (err as Error).message, instanceId: o.instanceId }, 'could not enqueue follow-up jobs');
+      this.deps.log.warn({ err: (err as Error).message, about }, 'could not enqueue follow-up jobs');
     }
   }
 }

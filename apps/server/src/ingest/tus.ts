@@ -133,6 +133,7 @@ export function createTusServer(opts: {
         sourceIp: meta.sourceIp,
         callingAeTitle: meta.callingAeTitle,
         traceId: opts.traceId(),
+        followUps: [],
       };
       const receipts = await opts.ingestor.ingestStagedUpload(path.join(opts.stagingDir, upload.id), meta, ctx);
       // Only now, with every instance stored and indexed, is the staged copy dropped.

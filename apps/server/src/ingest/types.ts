@@ -1,3 +1,5 @@
+import type { PendingJob } from '@vetpacs/jobs';
+
 /** Who sent an instance, for receipts and the audit trail. */
 export interface IngestActor {
   type: 'USER' | 'API_TOKEN' | 'GATEWAY';
@@ -17,6 +19,11 @@ export interface IngestContext {
   /** STOW-RS `/studies/{study}`: every instance must belong to this study (PS3.18 §10.5.3). */
   requiredStudyInstanceUid?: string;
   traceId: string;
+  /**
+   * Follow-up jobs collected during the request and added in one batch at its end
+   * (`IngestService.flushFollowUps`); when absent, each instance enqueues its own.
+   */
+  followUps?: PendingJob[];
 }
 
 export type ReceiptStatus = 'STORED' | 'DUPLICATE' | 'CONFLICT' | 'REJECTED';
