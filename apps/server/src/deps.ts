@@ -1,5 +1,5 @@
 import { createDb, type Db } from '@vetpacs/db';
-import { JobProducer } from '@vetpacs/jobs';
+import { JobProducer, redisConnectionOptions } from '@vetpacs/jobs';
 import { createObjectStore, type ObjectStore } from '@vetpacs/storage';
 import { Redis } from 'ioredis';
 import type { ServerConfig } from './config';
@@ -23,19 +23,6 @@ export function createServerDeps(config: ServerConfig): ServerDeps {
   return { db, store, redis, jobs };
 }
 
-/** BullMQ gets connection options (not a client) so it opens and closes its own connections. */
-export function redisConnectionOptions(url: string) {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username || undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
-}
 
 export async function closeServerDeps(deps: ServerDeps): Promise<void> {
   await deps.jobs.close();

@@ -3,7 +3,7 @@ import { createApiToken, createPractice, recordAudit } from '@vetpacs/db';
 import { JOBS } from '@vetpacs/jobs';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { redisConnectionOptions } from '../src/deps';
+import { redisConnectionOptions } from '@vetpacs/jobs';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
 
 describe('queue admin: dashboard, failed jobs, integrity alerts', () => {

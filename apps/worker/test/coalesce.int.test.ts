@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JOBS, JobProducer } from '@vetpacs/jobs';
 import { type Job, Worker } from 'bullmq';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { redisConnectionOptions } from '../src/deps';
+import { redisConnectionOptions } from '@vetpacs/jobs';
 import { ownPrefix, waitFor } from './helpers';
 
 describe('series.metadata coalescing (registry options on real Redis)', () => {
