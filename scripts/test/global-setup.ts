@@ -1,3 +1,4 @@
+/// <reference path="./provided-context.d.ts" />
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,19 +45,3 @@ export default async function setup(project: TestProject) {
   };
 }
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    databaseAdminUrl: string;
-    redisUrl: string;
-    redisPrefix: string;
-    s3: {
-      endpoint: string;
-      accessKeyId: string;
-      secretAccessKey: string;
-      region: string;
-      bucket: string;
-      replicaBucket: string;
-    };
-  }
-}

@@ -7,18 +7,6 @@ import { StorageUnavailableError } from './errors';
 import { createObjectStore, type ObjectStore } from './index';
 import { patternStream } from './test-support';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    s3: {
-      endpoint: string;
-      accessKeyId: string;
-      secretAccessKey: string;
-      region: string;
-      bucket: string;
-      replicaBucket: string;
-    };
-  }
-}
 
 const s3 = inject('s3');
 // Several test files share the bucket: everything this file writes lives under its own prefix.
