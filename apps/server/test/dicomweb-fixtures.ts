@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { TransferSyntax } from '@vetpacs/dicom';
 import { convertTransferSyntax, type MakeDicomOptions, makeDicom } from '@vetpacs/dicom/testing';
 import { api } from 'dicomweb-client';
 import dicomParser from 'dicom-parser';
 import XHR from 'xhr2';
-import type { TestServer } from './harness';
+import { stowParts, type TestServer } from './harness';
 
 export const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const ROOT = '1.2.826.0.1.3680043.10.1000.4242';
@@ -22,17 +22,7 @@ export interface Fixture {
 
 /** STOW-RS through the real ingest (the same path as production uploads). */
 export async function stow(server: TestServer, auth: string, files: Uint8Array[]): Promise<number> {
-  const boundary = `b-${randomBytes(8).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const f of files) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(f), Buffer.from('\r\n'));
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  const res = await fetch(`${server.url}/dicomweb/studies`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json' },
-    body: Buffer.concat(chunks),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  return (await stowParts(server, auth, files.map((body) => ({ body })))).status;
 }
 
 /**

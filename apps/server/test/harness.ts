@@ -92,3 +92,25 @@ export async function startTestServer(extra: Record<string, string> = {}): Promi
     },
   };
 }
+
+/** A multipart/related body of Part-10 parts, as STOW-RS takes it (PS3.18 §10.5). */
+export function multipartBody(parts: { type?: string; body: Uint8Array }[], boundary = `b-${randomBytes(8).toString('hex')}`) {
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.type ?? 'application/dicom'}\r\n\r\n`), Buffer.from(p.body), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
+}
+
+/** STOW-RS through the real ingest (the same path as production uploads). */
+export async function stowParts(server: { url: string }, auth: string, parts: { type?: string; body: Uint8Array }[], study?: string) {
+  const { body, contentType } = multipartBody(parts);
+  const res = await fetch(`${server.url}/dicomweb/studies${study ? `/${study}` : ''}`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': contentType, accept: 'application/dicom+json' },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: (text ? JSON.parse(text) : {}) as Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }> };
+}

@@ -1,28 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
+import { createTestPractice, multipartBody, startTestServer, stowParts, type TestPractice, type TestServer } from './harness';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function multipart(parts: { type?: string; body: Uint8Array }[], boundary = `b-${randomBytes(8).toString('hex')}`) {
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: ${p.type ?? 'application/dicom'}\r\n\r\n`), Buffer.from(p.body), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
-}
-
-async function stow(server: TestServer, auth: string, parts: { type?: string; body: Uint8Array }[], study?: string) {
-  const { body, contentType } = multipart(parts);
-  const res = await fetch(`${server.url}/dicomweb/studies${study ? `/${study}` : ''}`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': contentType, accept: 'application/dicom+json' },
-    body,
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }>, headers: res.headers };
-}
+const stow = (server: TestServer, auth: string, parts: { type?: string; body: Uint8Array }[], study?: string) => stowParts(server, auth, parts, study);
 
 describe('STOW-RS ingest', () => {
   let server: TestServer;
@@ -96,7 +79,7 @@ describe('STOW-RS ingest', () => {
 
   it('rejects unauthenticated, read-only and wrong media type requests', async () => {
     const file = makeDicom({ seed: 404, rows: 8, columns: 8 });
-    const { body, contentType } = multipart([{ body: file }]);
+    const { body, contentType } = multipartBody([{ body: file }]);
     expect((await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': contentType }, body })).status).toBe(401);
     expect((await stow(server, practice.readOnlyBearer, [{ body: file }])).status).toBe(403);
     const wrong = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { authorization: practice.bearer, 'content-type': 'application/json' }, body: '{}' });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createUser, type Db, type Role } from '@vetpacs/db';
-import type { TestServer } from './harness';
+import { stowParts, type TestServer } from './harness';
 
 /** Headers a portal page sends with every state-changing request (CSRF guard). */
 export const PORTAL_HEADERS = { 'x-requested-with': 'vetpacs', 'content-type': 'application/json' };
@@ -31,14 +31,6 @@ export function session(server: TestServer, cookie: string) {
 
 /** Sends Part-10 files with STOW-RS (PS3.18 §10.5) using an Authorization header value. */
 export async function stow(server: TestServer, auth: string, files: Uint8Array[]) {
-  const boundary = `b-${randomBytes(8).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const f of files) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(f), Buffer.from('\r\n'));
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  const res = await fetch(`${server.url}/dicomweb/studies`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json' },
-    body: Buffer.concat(chunks),
-  });
-  if (res.status !== 200) throw new Error(`STOW failed: ${res.status} ${await res.text()}`);
+  const res = await stowParts(server, auth, files.map((body) => ({ body })));
+  if (res.status !== 200) throw new Error(`STOW failed: ${res.status} ${res.text}`);
 }

@@ -1,7 +1,7 @@
 import { createApiToken, createGateway } from '@vetpacs/db';
 import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
+import { createTestPractice, startTestServer, stowParts, type TestPractice, type TestServer } from './harness';
 
 /**
  * Product rule 3: tenant isolation is absolute. Practice B (with an admin token) calls EVERY
@@ -27,12 +27,7 @@ describe('cross-tenant sweep over every route', () => {
 
     const uids = { study: '1.2.826.0.1.3680043.10.1000.4711', series: '1.2.826.0.1.3680043.10.1000.4711.1', sop: '1.2.826.0.1.3680043.10.1000.4711.1.1' };
     const file = makeDicom({ studyInstanceUid: uids.study, seriesInstanceUid: uids.series, sopInstanceUid: uids.sop, patientName: 'Zzyzx^Secretpet', patientId: 'ALPHA-SECRET-1', responsiblePerson: 'Zzyzx^Owner', rows: 32, columns: 32 });
-    const boundary = 'sweep';
-    const res = await fetch(`${server.url}/dicomweb/studies`, {
-      method: 'POST',
-      headers: { authorization: a.gatewayAuth, 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
-      body: Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    });
+    const res = await stowParts(server, a.gatewayAuth, [{ body: file }]);
     expect(res.status).toBe(200);
     const uploadId = res.headers.get('x-receipts')!.split('/').pop()!;
 
