@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useState } from 'react';
 import { api, type Role } from '../../api';
 import { ErrorState, Spinner } from '../../components/States';
-import { ROLES, ShowOnce, useAction, useResource, when } from './common';
+import { ROLES, RoleOptions, ShowOnce, useAction, useResource, when } from './common';
 
 interface Token {
   id: string;
@@ -42,11 +42,7 @@ export function TokensAdmin() {
         <label>
           Role
           <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-            {ROLES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         <button type="submit" className="btn btn-primary" disabled={action.busy}>

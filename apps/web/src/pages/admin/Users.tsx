@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useState } from 'react';
 import { api, type Role } from '../../api';
 import { useAuth } from '../../auth';
 import { ErrorState, Spinner } from '../../components/States';
-import { ROLES, ShowOnce, useAction, useResource, when } from './common';
+import { RoleOptions, ShowOnce, useAction, useResource, when } from './common';
 
 interface Member {
   userId: string;
@@ -48,11 +48,7 @@ export function UsersAdmin() {
         <label>
           Role
           <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-            {ROLES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
+            <RoleOptions />
           </select>
         </label>
         <button type="submit" className="btn btn-primary" disabled={action.busy}>
@@ -92,11 +88,7 @@ export function UsersAdmin() {
                       reload();
                     })}
                   >
-                    {ROLES.map((r) => (
-                      <option key={r.value} value={r.value}>
-                        {r.label}
-                      </option>
-                    ))}
+                    <RoleOptions />
                   </select>
                 </td>
                 <td>{when(u.createdAt)}</td>

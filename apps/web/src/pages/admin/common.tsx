@@ -62,4 +62,17 @@ export const ROLES = [
   { value: 'READ_ONLY', label: 'Read-only' },
 ] as const;
 
+/** The `<option>`s of a role `<select>`. */
+export function RoleOptions() {
+  return (
+    <>
+      {ROLES.map((r) => (
+        <option key={r.value} value={r.value}>
+          {r.label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
