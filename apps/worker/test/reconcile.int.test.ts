@@ -70,7 +70,10 @@ describe('reconcile after Redis is flushed', () => {
     await waitFor('all artifacts restored', async () => (await missingArtifacts()).length === 0);
     const series = await server.deps.db.series.findFirstOrThrow({ where: { practiceId: practice.id, numberOfInstances: 5 } });
     expect(series.metadataVersion).toBe(5);
-    // The originals that arrived while Redis was gone reach the second copy too.
-    expect(await worker.deps.replica!.head(newVersion.objectKey)).not.toBeNull();
+    // The originals that arrived while Redis was gone reach the second copy too (replication runs
+    // after the thumbnail job, so it can still be in flight when the artifacts above are back).
+    const replica = worker.deps.replica!;
+    await waitFor('new version replicated', async () => (await replica.head(newVersion.objectKey)) !== null);
+    expect(await replica.head(newVersion.objectKey)).not.toBeNull();
   });
 });
