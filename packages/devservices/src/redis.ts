@@ -26,8 +26,8 @@ export function pingRedis(url: string, timeoutMs = 1500): Promise<boolean> {
  * Uses the Redis at `url` when it answers; otherwise starts a `redis-server` from PATH on that port
  * (loopback only, no persistence). Throws a one-line instruction when neither is possible.
  */
-export async function ensureRedis(url: string): Promise<RedisHandle> {
-  if (await pingRedis(url)) return { url, stop: async () => {} };
+export async function ensureRedis(url: string, opts: { ping?: (url: string) => Promise<boolean> } = {}): Promise<RedisHandle> {
+  if (await (opts.ping ?? pingRedis)(url)) return { url, stop: async () => {} };
   const u = new URL(url);
   if (!['127.0.0.1', 'localhost', '::1'].includes(u.hostname)) {
     throw new Error(`Redis at ${url} is not reachable: start it or fix REDIS_URL`);
