@@ -1,4 +1,4 @@
-import { type Db, type PatientNameStyle, resolvePatientNameStyle } from '@vetpacs/db';
+import { type Db, type PatientNameStyle, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
 import { type IngestContext, type InstanceReceipt, type InstanceRecord, IngestRejection, type RecordOutcome } from './types';
 
 /**
@@ -81,17 +81,13 @@ export class IngestRepo {
   }
 
   async audit(ctx: IngestContext, action: string, entityType: string, entityId: string, details: Record<string, unknown>): Promise<void> {
-    await this.db.auditEvent.create({
-      data: {
-        practiceId: ctx.practiceId,
-        actorType: ctx.actor.type,
-        actorId: ctx.actor.id,
-        action,
-        entityType,
-        entityId,
-        sourceIp: ctx.sourceIp ?? null,
-        details: details as object,
-      },
+    await recordAudit(this.db, {
+      practiceId: ctx.practiceId,
+      actor: { type: ctx.actor.type, id: ctx.actor.id, sourceIp: ctx.sourceIp ?? null },
+      action,
+      entityType,
+      entityId,
+      details: details as Prisma.InputJsonObject,
     });
   }
 
