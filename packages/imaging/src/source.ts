@@ -38,23 +38,41 @@ export const WHOLE_FILE_LIMIT = 48 * 1024 * 1024;
  */
 export async function loadFrame(store: ObjectStore, img: StoredImage, frame: number, opts: { wholeFileLimit?: number } = {}): Promise<LoadedFrame> {
   const numberOfFrames = Math.max(1, img.numberOfFrames);
+  const src = await readFrameSource(store, img, frame, opts);
+  const ds = parsePart10(src.bytes);
+  if (src.pixel) {
+    // The pixel data element was cut off: put back only the requested frame (PS3.5 §8.2: native
+    // frames are contiguous; §A.4: an encapsulated frame is its fragments concatenated).
+    ds.elements.PixelData = [toArrayBuffer(src.pixel)];
+    ds.elements.NumberOfFrames = 1;
+    return { ...ds, frame: 0, numberOfFrames };
+  }
+  const inFile = frameCount(ds.elements);
+  if (frame >= inFile) throw new ImageDecodeError(`frame ${frame + 1} does not exist (file has ${inFile})`);
+  return { ...ds, frame, numberOfFrames: inFile };
+}
+
+/** Bytes {@link readFrameSource} would read for a frame (to refuse oversized work before reading). */
+export function frameSourceSize(img: StoredImage, frame: number, opts: { wholeFileLimit?: number } = {}): number {
+  const partial = partialPlan(img, frame, opts.wholeFileLimit ?? WHOLE_FILE_LIMIT);
+  return partial ? partial.headerEnd + partial.frame.length : Number(img.byteSize);
+}
+
+/**
+ * The stored bytes one frame needs, unparsed: the whole file, or (large multi-frame files, see
+ * {@link loadFrame}) the header up to Pixel Data plus that frame's bytes. What a worker thread
+ * decodes without touching the object store.
+ */
+export async function readFrameSource(store: ObjectStore, img: StoredImage, frame: number, opts: { wholeFileLimit?: number } = {}): Promise<{ bytes: Buffer; pixel?: Buffer; frame: number }> {
+  const numberOfFrames = Math.max(1, img.numberOfFrames);
   if (frame < 0 || frame >= numberOfFrames) throw new ImageDecodeError(`frame ${frame + 1} does not exist (instance has ${numberOfFrames})`);
   const partial = partialPlan(img, frame, opts.wholeFileLimit ?? WHOLE_FILE_LIMIT);
   if (partial) {
     const header = await store.getRange(img.objectKey, 0, partial.headerEnd);
     const parts = await Promise.all(partial.frame.ranges.map((r) => store.getRange(img.objectKey, r.offset, r.length)));
-    const ds = parsePart10(header);
-    // The pixel data element was cut off: put back only the requested frame (PS3.5 §8.2: native
-    // frames are contiguous; §A.4: an encapsulated frame is its fragments concatenated).
-    ds.elements.PixelData = [toArrayBuffer(Buffer.concat(parts))];
-    ds.elements.NumberOfFrames = 1;
-    return { ...ds, frame: 0, numberOfFrames };
+    return { bytes: header, pixel: Buffer.concat(parts), frame: 0 };
   }
-  const bytes = await readAll(store, img.objectKey);
-  const ds = parsePart10(bytes);
-  const inFile = frameCount(ds.elements);
-  if (frame >= inFile) throw new ImageDecodeError(`frame ${frame + 1} does not exist (file has ${inFile})`);
-  return { ...ds, frame, numberOfFrames: inFile };
+  return { bytes: await readAll(store, img.objectKey), frame };
 }
 
 /** Range plan for a frame-only read, or undefined when the whole file must be read. */
