@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Http2SecureServer } from 'node:http2';
+import Fastify, { type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { queueAdminRoutes } from './admin/queues';
 import { adminRoutes } from './admin/routes';
@@ -37,13 +38,7 @@ export interface BuildServerOptions {
  * servers as they need (e.g. two instances sharing one upload).
  */
 export async function buildServer({ config, deps, logger }: BuildServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: logger ?? { level: config.LOG_LEVEL },
-    trustProxy: config.TRUST_PROXY,
-    // Uploads and STOW bodies are streamed by their routes; this limit applies to JSON bodies only.
-    bodyLimit: 1024 * 1024,
-    genReqId: () => randomUUID(),
-  }).withTypeProvider<ZodTypeProvider>();
+  const app = (await createFastify(config, logger)).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
@@ -108,6 +103,27 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   app.decorate('tusServer', tus);
 
   return app;
+}
+
+/**
+ * The Fastify instance: plain HTTP/1.1, or, with TLS_CERT_FILE/TLS_KEY_FILE, TLS with HTTP/2 and
+ * HTTP/1.1 negotiated by ALPN. Browsers speak HTTP/2 only over TLS, and it lifts their ~6
+ * connections per origin limit that caps a viewer's parallel frame requests
+ * (docs/dicomweb-conformance.md §6.1). Routes see the same request/reply API either way; the
+ * instance is typed as the HTTP/1 one because no route touches the raw server type.
+ */
+async function createFastify(config: ServerConfig, logger: BuildServerOptions['logger']): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    logger: logger ?? { level: config.LOG_LEVEL },
+    trustProxy: config.TRUST_PROXY,
+    // Uploads and STOW bodies are streamed by their routes; this limit applies to JSON bodies only.
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID(),
+  };
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return Fastify(options);
+  const [cert, key] = await Promise.all([readFile(config.TLS_CERT_FILE), readFile(config.TLS_KEY_FILE)]);
+  const h2: FastifyHttp2SecureOptions<Http2SecureServer> = { ...(options as FastifyHttp2SecureOptions<Http2SecureServer>), http2: true, https: { allowHTTP1: true, cert, key } };
+  return Fastify(h2) as unknown as FastifyInstance;
 }
 
 declare module 'fastify' {

@@ -34,6 +34,25 @@ const serverEnvSchema = z
       .default('')
       .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
     TRUST_PROXY: fields.bool.default(false),
+    /**
+     * TLS certificate chain and private key (PEM files). When both are set the server terminates
+     * TLS itself and speaks HTTP/2 (HTTP/1.1 still accepted through ALPN); unset = plain HTTP/1.1.
+     */
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * WADO-RS transcodes on request only instances (or, for frames, the bytes one frame needs) up to
+     * this size, counting both the stored bytes and the decoded pixel data: transcoding holds them
+     * in memory. Larger ones are served only as stored (or from a worker-made copy).
+     */
+    TRANSCODE_ON_THE_FLY_MAX_BYTES: fields.bytes.default(128 * 1024 ** 2),
+    /** Worker threads decoding on request (0 = on the request thread, blocking it while decoding). */
+    TRANSCODE_ON_THE_FLY_THREADS: z.coerce.number().int().min(0).max(32).default(1),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: [env.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'], message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' });
+    }
   });
 
 export type ServerConfig = ReturnType<typeof toServerConfig>;
