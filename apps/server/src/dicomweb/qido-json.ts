@@ -1,4 +1,3 @@
-import type { DicomJsonDataset, DicomJsonElement } from '@vetpacs/dicom';
 import { BY_TAG, INSTANCE_AVAILABILITY, RETRIEVE_URL, SPECIFIC_CHARACTER_SET } from './qido-attributes';
 import type { QidoQuery } from './qido-query';
 import type { QidoRow } from './qido-repo';
@@ -13,41 +12,74 @@ export function personName(raw: string): { Alphabetic?: string; Ideographic?: st
   return out;
 }
 
-function element(tag: string, value: unknown): DicomJsonElement {
-  const attr = BY_TAG.get(tag)!;
-  const vr = attr.vr;
-  if (value === null || value === undefined || value === '') return { vr };
-  switch (attr.out) {
+/** Writes one attribute of a row as `"tag":{…}` text, or '' to leave it out. */
+type Writer = (row: QidoRow) => string;
+
+/** The `Value` array text of an index column, or undefined for an empty value. */
+function valueText(out: string | undefined, value: unknown): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  switch (out) {
     case 'pn':
-      return { vr, Value: [personName(String(value))] };
+      return `[${JSON.stringify(personName(String(value)))}]`;
     case 'int':
-      return { vr, Value: [Number(value)] };
+      return `[${JSON.stringify(Number(value))}]`;
     case 'array':
-      return (value as string[]).length ? { vr, Value: value as string[] } : { vr };
+      return (value as string[]).length ? JSON.stringify(value) : undefined;
     case 'neutered':
-      return value === 'ALTERED' || value === 'UNALTERED' ? { vr, Value: [value] } : { vr };
+      return value === 'ALTERED' || value === 'UNALTERED' ? `["${value}"]` : undefined;
     default:
-      return { vr, Value: [String(value)] };
+      return `[${JSON.stringify(String(value))}]`;
   }
 }
 
+function writerFor(tag: string, root: string, extraTags: Set<string>): Writer | null {
+  if (tag === SPECIFIC_CHARACTER_SET) return () => `"${tag}":{"vr":"CS","Value":["ISO_IR 192"]}`;
+  if (tag === INSTANCE_AVAILABILITY) return () => `"${tag}":{"vr":"CS","Value":["ONLINE"]}`;
+  if (tag === RETRIEVE_URL) return (row) => `"${tag}":{"vr":"UR","Value":[${JSON.stringify(retrieveUrl(root, row))}]}`;
+  const attr = BY_TAG.get(tag);
+  if (attr?.column) {
+    const key = `t_${tag}`;
+    const head = `"${tag}":{"vr":"${attr.vr}"`;
+    return (row) => {
+      const value = valueText(attr.out, row[key]);
+      return value === undefined ? `${head}}` : `${head},"Value":${value}}`;
+    };
+  }
+  if (extraTags.has(tag)) {
+    return (row) => {
+      const element = (row._extra as Record<string, unknown> | null | undefined)?.[tag];
+      return element ? `"${tag}":${JSON.stringify(element)}` : '';
+    };
+  }
+  return null;
+}
+
 /**
- * Result rows → DICOM JSON objects (PS3.18 §F.2), attributes in tag order. Attributes asked for
- * but empty are returned with their VR only (zero-length, PS3.4 §C.2.2.1.2).
+ * Result rows → the QIDO-RS response body, a JSON array of DICOM JSON objects (PS3.18 §F.2) with
+ * attributes in tag order. Attributes asked for but empty are returned with their VR only
+ * (zero-length, PS3.4 §C.2.2.1.2).
+ *
+ * Written straight to text by one writer per attribute, compiled once per query: a 1000-row page
+ * used to become 17,000 element objects, a key sort per row and a JSON.stringify of the lot, which
+ * cost more than the SQL. Tags are 8 upper-case hex digits, so a plain sort is tag order.
  */
-export function qidoRowsToJson(rows: QidoRow[], q: QidoQuery, root: string): DicomJsonDataset[] {
-  return rows.map((row) => {
-    const out: DicomJsonDataset = {};
-    for (const tag of q.returnTags) {
-      if (tag === SPECIFIC_CHARACTER_SET) out[tag] = { vr: 'CS', Value: ['ISO_IR 192'] };
-      else if (tag === INSTANCE_AVAILABILITY) out[tag] = { vr: 'CS', Value: ['ONLINE'] };
-      else if (tag === RETRIEVE_URL) out[tag] = { vr: 'UR', Value: [retrieveUrl(root, row)] };
-      else if (BY_TAG.get(tag)?.column) out[tag] = element(tag, row[`t_${tag}`]);
+export function qidoRowsToJsonText(rows: QidoRow[], q: QidoQuery, root: string): string {
+  const extra = new Set(q.extraTags);
+  const writers = [...new Set([...q.returnTags, ...q.extraTags])]
+    .sort()
+    .map((tag) => writerFor(tag, root, extra))
+    .filter((w): w is Writer => w !== null);
+  const parts = new Array<string>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let text = '';
+    for (const write of writers) {
+      const element = write(row);
+      if (element) text += text ? `,${element}` : element;
     }
-    const extra = (row._extra ?? {}) as Record<string, DicomJsonElement>;
-    for (const tag of q.extraTags) if (extra[tag]) out[tag] = extra[tag];
-    return sortKeys(out);
-  });
+    parts[r] = `{${text}}`;
+  }
+  return `[${parts.join(',')}]`;
 }
 
 function retrieveUrl(root: string, row: QidoRow): string {
@@ -55,10 +87,4 @@ function retrieveUrl(root: string, row: QidoRow): string {
   if (row._series) url += `/series/${row._series}`;
   if (row._sop) url += `/instances/${row._sop}`;
   return url;
-}
-
-function sortKeys(ds: DicomJsonDataset): DicomJsonDataset {
-  const out: DicomJsonDataset = {};
-  for (const k of Object.keys(ds).sort()) out[k] = ds[k]!;
-  return out;
 }

@@ -8,7 +8,11 @@ import type { QidoFilter } from './qido-query';
 const FOLD_FROM = 'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőùúûüūůűųýÿžźżšśşřťţ';
 // Each letter's base letter (NFD minus combining marks); ł and ø do not decompose.
 const FOLD_TO = [...FOLD_FROM].map((ch) => ({ ł: 'l', ø: 'o' })[ch] ?? ch.normalize('NFD').replace(/\p{M}+/gu, '')).join('');
-const fold = (expr: Prisma.Sql) => Prisma.sql`translate(lower(${expr}), ${Prisma.raw(`'${FOLD_FROM}'`)}, ${Prisma.raw(`'${FOLD_TO}'`)})`;
+/**
+ * Accent-folded lower case of a text expression. The patient name index of migration
+ * 20261128012500_qido_name_indexes is built on exactly this expression: keep them identical.
+ */
+export const fold = (expr: Prisma.Sql) => Prisma.sql`translate(lower(${expr}), ${Prisma.raw(`'${FOLD_FROM}'`)}, ${Prisma.raw(`'${FOLD_TO}'`)})`;
 
 /** True when a value uses DICOM wildcards (PS3.4 §C.2.2.2.4). */
 export const hasWildcard = (v: string) => v.includes('*') || v.includes('?');

@@ -4,7 +4,7 @@ import { requireAuth } from '../auth/plugin';
 import { notAcceptable, notFound } from '../lib/errors';
 import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot } from './http';
 import type { QidoLevel } from './qido-attributes';
-import { qidoRowsToJson } from './qido-json';
+import { qidoRowsToJsonText } from './qido-json';
 import { parseQidoQuery } from './qido-query';
 import { runQido } from './qido-repo';
 
@@ -55,8 +55,13 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
       }
     }
     if (warnings.length) reply.header('Warning', warnings.map((w) => w.replace(/[\r\n]/g, ' ')));
-    const body = resolveBulkRoot(JSON.stringify(qidoRowsToJson(rows, q, dicomwebRoot(req, publicUrl))), dicomwebRoot(req, publicUrl));
-    return reply.header('Cache-Control', CACHE_REVALIDATE).type('application/dicom+json').send(body);
+    const root = dicomwebRoot(req, publicUrl);
+    const body = qidoRowsToJsonText(rows, q, root);
+    // Only attributes copied from stored instance JSON (includefield) can carry the BulkDataURI placeholder.
+    return reply
+      .header('Cache-Control', CACHE_REVALIDATE)
+      .type('application/dicom+json')
+      .send(q.extraTags.length ? resolveBulkRoot(body, root) : body);
   };
 
   app.get('/dicomweb/studies', search('study'));
