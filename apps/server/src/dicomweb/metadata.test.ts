@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { chooseEncoding, placeholderReplacer } from './metadata';
+import { chooseEncoding, placeholderReplacer, replacePlaceholder } from './metadata';
 
 async function run(chunks: string[], root: string): Promise<string> {
   const out: Buffer[] = [];
@@ -15,6 +15,12 @@ describe('metadata streaming helpers', () => {
     for (let cut = 1; cut < text.length; cut += 3) {
       expect(await run([text.slice(0, cut), text.slice(cut)], 'https://pacs.example/dicomweb')).toBe(expected);
     }
+  });
+
+  it('replaces every placeholder of a finished document', () => {
+    const text = '[{"BulkDataURI":"{{DICOMWEB_ROOT}}/a"},{"BulkDataURI":"{{DICOMWEB_ROOT}}/b"}]';
+    expect(replacePlaceholder(Buffer.from(text), 'http://h/dicomweb').toString()).toBe(text.replaceAll('{{DICOMWEB_ROOT}}', 'http://h/dicomweb'));
+    expect(replacePlaceholder(Buffer.from('[{}]'), 'x').toString()).toBe('[{}]');
   });
 
   it('prefers br, then gzip, honouring q=0', () => {
