@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
 import { ensureRedis, startEmbeddedPostgres, startS3rver } from '@vetpacs/devservices';
+import { SERVER_ENTRY, SERVER_NODE_FLAGS, WORKER_ENTRY, WORKER_NODE_FLAGS } from './runtime';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = path.join(root, '.data');
@@ -63,17 +64,23 @@ async function main() {
   const build = spawnSync('pnpm', ['--filter', '@vetpacs/web', 'build'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('portal build failed (pnpm --filter @vetpacs/web build)');
 
-  const server = launch('server', 'apps/server/src/main.ts', env);
+  // Server and worker run as bundled JavaScript (scripts/bundle.ts), not through tsx: ~60 MB less
+  // resident memory per process, and no compile step at every start.
+  log('bundling the server and worker');
+  const bundle = spawnSync('pnpm', ['--filter', '@vetpacs/server', '--filter', '@vetpacs/worker', 'build'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (bundle.status !== 0) throw new Error('bundling failed (pnpm --filter @vetpacs/server --filter @vetpacs/worker build)');
+
+  const server = launch('server', SERVER_ENTRY, env, SERVER_NODE_FLAGS);
   const baseUrl = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
   await waitForReady(baseUrl, server);
-  launch('worker', 'apps/worker/src/main.ts', env);
+  launch('worker', WORKER_ENTRY, env, WORKER_NODE_FLAGS);
 
   const seed = await runNode('apps/server/src/demo/seed-cli.ts', { ...env, SEED_SERVER_URL: baseUrl });
   process.stdout.write(`\n  Vet PACS is running at ${env.PUBLIC_URL ?? baseUrl}\n${seed}\n  Press Ctrl-C to stop.\n\n`);
 }
 
-function launch(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+function launch(name: string, entry: string, env: Record<string, string>, flags: string[]): ChildProcess {
+  const child = spawn(process.execPath, [...flags, entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(child);
   child.on('exit', (code, signal) => {
     if (!shuttingDown) {

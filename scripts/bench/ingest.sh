@@ -17,6 +17,7 @@ OPORT=${ORTHANC_HTTP_PORT:-28142}
 OPTS="--http-port $OPORT --dicom-port ${ORTHANC_DICOM_PORT:-24342} --pg-port ${ORTHANC_PG_PORT:-25532}"
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `npm start` runs it
 
 for c in $CONCS; do
   for backend in $BACKENDS; do

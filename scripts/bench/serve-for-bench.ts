@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, startS3rver, withDatabase } from '@vetpacs/devservices';
+import { SERVER_ENTRY, SERVER_NODE_FLAGS } from '../runtime';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const admin = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -49,7 +50,10 @@ await db.close();
 
 // BENCH_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const server = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+// The server runs as in production (`npm start`): the bundle with the production flags. Build it
+// first (`pnpm --filter @vetpacs/server build`; ingest.sh does). BENCH_TSX=1 runs the sources.
+const entry = process.env.BENCH_TSX === '1' ? ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')] : [...SERVER_NODE_FLAGS, path.join(root, SERVER_ENTRY)];
+const server = spawn(process.execPath, [...nodeArgs, ...entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 for (let i = 0; i < 300; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
