@@ -83,7 +83,13 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
     traceId: () => randomUUID(),
   });
   await app.register(ingestRoutes, { tus, repo: ingestRepo });
-  await app.register(dicomwebRoutes, { db: deps.db, store: deps.store, publicUrl: config.PUBLIC_URL, corsOrigins: config.CORS_ORIGINS });
+  await app.register(dicomwebRoutes, {
+    db: deps.db,
+    store: deps.store,
+    publicUrl: config.PUBLIC_URL,
+    corsOrigins: config.CORS_ORIGINS,
+    transcode: { maxBytes: config.TRANSCODE_ON_THE_FLY_MAX_BYTES, threads: config.TRANSCODE_ON_THE_FLY_THREADS },
+  });
   await app.register(renderedRoutes, { db: deps.db, store: deps.store });
   await app.register(stowRoutes, { ingest, publicUrl: config.PUBLIC_URL });
 

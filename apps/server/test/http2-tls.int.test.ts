@@ -9,6 +9,7 @@ import { ConfigError } from '@vetpacs/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { practiceAFixtures, sha } from './dicomweb-fixtures';
 import { parseServerConfig } from '../src/config';
+import { splitMultipart } from './multipart';
 import { createTestPractice, multipartBody, startTestServer, type TestPractice, type TestServer, testEnv } from './harness';
 
 interface H2Response {
@@ -31,22 +32,6 @@ function h2(session: ClientHttp2Session, path: string, headers: Record<string, s
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** Parts of a multipart/related body (enough for the tests: boundary from the Content-Type). */
-function parts(contentType: string, body: Buffer): { headers: string; body: Buffer }[] {
-  const boundary = /boundary=([^;]+)/.exec(contentType)![1]!;
-  const out: { headers: string; body: Buffer }[] = [];
-  let pos = body.indexOf(`--${boundary}`);
-  while (pos >= 0) {
-    const start = pos + boundary.length + 2;
-    if (body.subarray(start, start + 2).toString() === '--') break;
-    const headEnd = body.indexOf('\r\n\r\n', start);
-    const next = body.indexOf(`\r\n--${boundary}`, headEnd);
-    out.push({ headers: body.subarray(start, headEnd).toString('latin1'), body: body.subarray(headEnd + 4, next) });
-    pos = next + 2;
-  }
-  return out;
 }
 
 describe('TLS with HTTP/2 (TLS_CERT_FILE / TLS_KEY_FILE)', () => {
@@ -119,12 +104,12 @@ describe('TLS with HTTP/2 (TLS_CERT_FILE / TLS_KEY_FILE)', () => {
       expect(res.status).toBe(200);
       // No HTTP/1 connection-specific headers (they are illegal in HTTP/2, RFC 9113 §8.2.2).
       expect(res.headers[constants.HTTP2_HEADER_CONNECTION]).toBeUndefined();
-      const [part] = parts(String(res.headers['content-type']), res.body);
+      const [part] = splitMultipart(String(res.headers['content-type']), res.body);
       expect(sha(part!.body), fixtures[i]!.name).toBe(sha(fixtures[i]!.bytes));
     }
     const study = fixtures[2]!;
     const whole = await h2(session, `/dicomweb/studies/${study.study}`, { authorization: practice.bearer, accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' });
-    expect(parts(String(whole.headers['content-type']), whole.body).map((p) => sha(p.body)).sort()).toEqual(
+    expect(splitMultipart(String(whole.headers['content-type']), whole.body).map((p) => sha(p.body)).sort()).toEqual(
       fixtures.filter((f) => f.study === study.study).map((f) => sha(f.bytes)).sort(),
     );
   });
@@ -141,7 +126,7 @@ describe('TLS with HTTP/2 (TLS_CERT_FILE / TLS_KEY_FILE)', () => {
     );
     for (const f of frames) {
       expect(f.status).toBe(200);
-      expect(parts(String(f.headers['content-type']), f.body)[0]!.headers).toContain(`transfer-syntax=${us.transferSyntaxUid}`);
+      expect(splitMultipart(String(f.headers['content-type']), f.body)[0]!.headers).toContain(`transfer-syntax=${us.transferSyntaxUid}`);
     }
     const meta = await h2(session, `/dicomweb/studies/${us.study}/series/${us.series}/metadata`, { authorization: practice.bearer, 'accept-encoding': 'br' });
     expect(meta.status).toBe(200);

@@ -1,6 +1,7 @@
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TransferSyntax } from '@vetpacs/dicom';
+import type { StoredImage } from '@vetpacs/imaging';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
@@ -9,6 +10,7 @@ import { locateBulk } from './bulk';
 import { CACHE_IMMUTABLE, emptyBody, notModified, parseAccept, strongEtag } from './http';
 import { multipartLength, multipartStream, type OutPart } from './multipart-writer';
 import { chooseFrameMedia } from './negotiate';
+import { ON_THE_FLY_VERSION, type OnTheFly, settleSingle, type TranscodedPart, transcodedPart } from './on-the-fly';
 import type { FrameRanges, PixelInstance, WadoRepo } from './repo';
 
 type Params = { study: string; series: string; instance: string; frames?: string; '*'?: string };
@@ -76,10 +78,11 @@ function framesOf(inst: PixelInstance): FrameRanges[] {
   return inst.frames;
 }
 
-async function sendParts(req: FastifyRequest, reply: FastifyReply, etag: string, parts: OutPart[], multipart: boolean) {
+async function sendParts(req: FastifyRequest, reply: FastifyReply, etag: string, lazyParts: TranscodedPart[], multipart: boolean) {
   reply.header('Cache-Control', CACHE_IMMUTABLE);
   reply.header('Vary', 'Accept');
   if (notModified(req, reply, etag)) return reply;
+  const parts = await settleSingle(lazyParts, req.method);
   if (!multipart) {
     const p = parts[0]!;
     reply.type(p.contentType);
@@ -95,12 +98,14 @@ async function sendParts(req: FastifyRequest, reply: FastifyReply, etag: string,
 }
 
 /**
- * WADO-RS frames (PS3.18 §10.4.1.1.3) and bulk data (§10.4.1.1.5): frames are range-read from
- * the original using the per-frame byte ranges recorded at ingest, never decoded; each part's
- * Content-Type names the real transfer syntax (`transfer-syntax=*` clients such as OHIF decode by
- * it). Bulk data URIs are the ones ingest wrote into the instance metadata.
+ * WADO-RS frames (PS3.18 §10.4.1.1.3) and bulk data (§10.4.1.1.5): stored frames are range-read
+ * from the original using the per-frame byte ranges recorded at ingest; each part's Content-Type
+ * names the real transfer syntax (`transfer-syntax=*` clients such as OHIF decode by it). Frames
+ * asked for in another syntax (e.g. `application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1`,
+ * decoded native pixels) are transcoded on the fly, one frame at a time. Bulk data URIs are the
+ * ones ingest wrote into the instance metadata.
  */
-export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectStore }> = async (app, { repo, store }) => {
+export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectStore; onTheFly: OnTheFly }> = async (app, { repo, store, onTheFly }) => {
   const instanceOf = (req: FastifyRequest<{ Params: Params }>) => {
     const auth = requireAuth(req);
     const { study, series, instance } = req.params;
@@ -108,16 +113,30 @@ export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectSto
   };
 
   app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames', async (req, reply) => {
+    const { practiceId } = requireAuth(req);
     const inst = await instanceOf(req);
     const numbers = parseFrameList(req.params.frames!, inst.numberOfFrames);
-    const all = framesOf(inst);
-    const choice = chooseFrameMedia(parseAccept(req.headers.accept), inst.transferSyntaxUid, numbers.length === 1);
-    if (!choice) throw notAcceptable(`frames are stored as ${inst.transferSyntaxUid}; ask for transfer-syntax=* or that syntax`);
-    const parts: OutPart[] = numbers.map((n) => {
-      const f = all[n - 1]!;
-      return { contentType: choice.contentType, length: f.length, open: () => openRanges(store, inst.objectKey, f.ranges) };
-    });
-    return sendParts(req, reply, strongEtag('frames', inst.sha256, numbers.join(','), choice.contentType, String(choice.multipart)), parts, choice.multipart);
+    const ranges = parseAccept(req.headers.accept);
+    const img: StoredImage = { ...inst, frameOffsets: inst.frames };
+    // Decoded frame size, only when some range could need a transcode (OHIF's `*` never does).
+    const mayTranscode = ranges.some((r) => r.type !== '*/*' && r.params['transfer-syntax'] !== '*');
+    const frameSize = mayTranscode ? ((await onTheFly.decodedSizes(practiceId, [inst.id])).get(inst.id) ?? 0) / Math.max(1, inst.numberOfFrames) : 0;
+    const canTranscode = (target: string) => numbers.every((n) => onTheFly.fitsFrame(img, n - 1, frameSize, target));
+    const choice = chooseFrameMedia(ranges, inst.transferSyntaxUid, numbers.length === 1, mayTranscode ? canTranscode : undefined);
+    if (!choice) throw notAcceptable(`frames are stored as ${inst.transferSyntaxUid} and cannot be served in the requested syntax; ask for transfer-syntax=* or that syntax`);
+    const { transcodeTo } = choice;
+    let parts: TranscodedPart[];
+    if (transcodeTo) {
+      parts = numbers.map((n) => transcodedPart(choice.contentType, () => onTheFly.frame(img, n - 1, transcodeTo)));
+    } else {
+      const all = framesOf(inst);
+      parts = numbers.map((n) => {
+        const f = all[n - 1]!;
+        return { contentType: choice.contentType, length: f.length, open: () => openRanges(store, inst.objectKey, f.ranges) };
+      });
+    }
+    const etag = strongEtag('frames', inst.sha256, numbers.join(','), choice.contentType, String(choice.multipart), transcodeTo ? ON_THE_FLY_VERSION : '');
+    return sendParts(req, reply, etag, parts, choice.multipart);
   });
 
   // The Pixel Data BulkDataURI ingest writes (`…/frames`, as OHIF and dcm4chee do): the whole value.

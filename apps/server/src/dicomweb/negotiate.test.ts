@@ -26,6 +26,14 @@ describe('Accept parsing and transfer syntax negotiation (PS3.18 §8.7.3)', () =
     expect(chooseFrameMedia(star, JPEG, false)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${JPEG}` });
     const plain = parseAccept('multipart/related; type="application/octet-stream"');
     expect(chooseFrameMedia(plain, JPEG, false)).toBeUndefined();
+    // With on-the-fly decoding allowed, no syntax means Explicit VR LE (PS3.18 §8.7.3.5.2).
+    const yes = () => true;
+    expect(chooseFrameMedia(plain, JPEG, false, yes)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${ELE}`, transcodeTo: ELE });
+    expect(chooseFrameMedia(parseAccept(`multipart/related; type=application/octet-stream; transfer-syntax=${ILE}`), JPEG, false, yes)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${ILE}`, transcodeTo: ELE });
+    // `*` never transcodes; a refused target falls through to the next range.
+    expect(chooseFrameMedia(star, JPEG, false, yes)!.transcodeTo).toBeUndefined();
+    const two = parseAccept(`multipart/related; type=application/octet-stream; transfer-syntax=${ELE}, multipart/related; type=application/octet-stream; transfer-syntax=*; q=0.5`);
+    expect(chooseFrameMedia(two, JPEG, false, () => false)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${JPEG}` });
     expect(chooseFrameMedia(plain, ILE, false)!.contentType).toBe(`application/octet-stream; transfer-syntax=${ELE}`);
     expect(chooseFrameMedia(parseAccept(`multipart/related; type="application/octet-stream"; transfer-syntax=${ILE}`), ELE, false)!.contentType).toContain(ILE);
   });
@@ -37,5 +45,11 @@ describe('Accept parsing and transfer syntax negotiation (PS3.18 §8.7.3)', () =
     expect(chooseFrameMedia(parseAccept('image/jpeg'), JPEG, true)).toEqual({ multipart: false, contentType: `image/jpeg; transfer-syntax=${JPEG}` });
     expect(chooseFrameMedia(parseAccept('image/jpeg'), JPEG, false)).toBeUndefined();
     expect(chooseFrameMedia(parseAccept('*/*'), JPEG, false)!.multipart).toBe(true);
+    // Lossless compressed targets on the fly, by the media type's default syntax or a named one.
+    const yes = () => true;
+    expect(chooseFrameMedia(parseAccept('multipart/related; type="image/jls"'), ELE, false, yes)).toEqual({ multipart: true, contentType: 'image/jls; transfer-syntax=1.2.840.10008.1.2.4.80', transcodeTo: '1.2.840.10008.1.2.4.80' });
+    expect(chooseFrameMedia(parseAccept('multipart/related; type="image/jp2"; transfer-syntax=1.2.840.10008.1.2.4.90'), JPEG, false, yes)!.transcodeTo).toBe('1.2.840.10008.1.2.4.90');
+    // A media type that does not carry the named syntax is not served.
+    expect(chooseFrameMedia(parseAccept('multipart/related; type="image/jls"; transfer-syntax=1.2.840.10008.1.2.4.90'), ELE, false, yes)).toBeUndefined();
   });
 });

@@ -34,16 +34,34 @@ export interface FrameChoice {
   multipart: boolean;
   /** Part (or body) Content-Type including the transfer-syntax parameter. */
   contentType: string;
+  /** Set when the frames must be transcoded on the fly to this syntax (never for stored bytes). */
+  transcodeTo?: string;
 }
 
 /**
- * Chooses the media type for pixel data of an instance stored in `storedTs` (PS3.18 §8.7.3.3-4,
- * Table 8.7.3-4/5). Stored bytes are never re-encoded here: a range is acceptable when it names
- * the stored syntax, `*`, or (for native little-endian data, whose pixel bytes are the same in
- * Explicit and Implicit VR) either native little-endian syntax. `single` allows a non-multipart
- * answer (one frame, or bulk data). Returns undefined when nothing acceptable can be served (406).
+ * Syntax a compressed frame media type means when the Accept names none (PS3.18 Table 8.7.3-5:
+ * the default transfer syntax of each media type). `image/jpeg`'s default (.50) is lossy and never
+ * produced on the fly.
  */
-export function chooseFrameMedia(ranges: MediaRange[], storedTs: string, single: boolean): FrameChoice | undefined {
+const DEFAULT_SYNTAX: Record<string, string> = {
+  'image/jpeg': TransferSyntax.JPEGBaseline,
+  'image/jls': TransferSyntax.JPEGLSLossless,
+  'image/jp2': TransferSyntax.JPEG2000Lossless,
+  'image/jphc': TransferSyntax.HTJ2KLossless,
+  'image/dicom-rle': TransferSyntax.RLELossless,
+};
+
+/**
+ * Chooses the media type for pixel data of an instance stored in `storedTs` (PS3.18 §8.7.3.3-4,
+ * Table 8.7.3-4/5). Stored bytes are preferred: a range is served from them when it names the
+ * stored syntax, `*`, or (for native little-endian data, whose pixel bytes are the same in
+ * Explicit and Implicit VR) either native little-endian syntax. Otherwise, when `canTranscode`
+ * allows the range's syntax (frames only; the default for `application/octet-stream` is Explicit VR
+ * Little Endian, PS3.18 §8.7.3.5.2), the frames are transcoded on the fly. `single` allows a
+ * non-multipart answer (one frame, or bulk data). Returns undefined when nothing acceptable can be
+ * served (406).
+ */
+export function chooseFrameMedia(ranges: MediaRange[], storedTs: string, single: boolean, canTranscode: (target: string) => boolean = () => false): FrameChoice | undefined {
   const natural = frameMediaType(storedTs);
   const native = natural === 'application/octet-stream';
   for (const r of ranges) {
@@ -53,20 +71,36 @@ export function chooseFrameMedia(ranges: MediaRange[], storedTs: string, single:
     const ts = r.params['transfer-syntax'];
     let type: string | undefined;
     let served: string | undefined;
+    let transcodeTo: string | undefined;
     if (inner === '*/*') {
       type = natural;
       served = storedTs;
     } else if (inner === 'application/octet-stream' || inner === 'application/*') {
+      type = 'application/octet-stream';
       if (ts === '*') served = storedTs;
       else if (native && NATIVE_LE.has(storedTs) && (!ts || NATIVE_LE.has(ts))) served = ts ?? TransferSyntax.ExplicitVRLittleEndian;
       else if (ts === storedTs && native) served = storedTs;
-      type = 'application/octet-stream';
-    } else if (!native && (covers(inner, natural) || ALIASES[inner] === natural)) {
-      if (!ts || ts === '*' || ts === storedTs) served = storedTs;
-      type = inner.endsWith('/*') ? natural : inner;
+      else if ((!ts || NATIVE_LE.has(ts)) && canTranscode(TransferSyntax.ExplicitVRLittleEndian)) {
+        // Implicit and Explicit VR Little Endian frames are the same pixel bytes: decode once.
+        served = ts ?? TransferSyntax.ExplicitVRLittleEndian;
+        transcodeTo = TransferSyntax.ExplicitVRLittleEndian;
+      }
+    } else {
+      const named = ALIASES[inner] ?? inner;
+      if (!native && (covers(named, natural) || named === natural) && (!ts || ts === '*' || ts === storedTs)) {
+        served = storedTs;
+        type = inner.endsWith('/*') ? natural : inner;
+      } else if (!inner.endsWith('/*') && ts !== '*') {
+        const target = ts ?? DEFAULT_SYNTAX[named];
+        if (target && target !== storedTs && frameMediaType(target) === named && canTranscode(target)) {
+          served = target;
+          transcodeTo = target;
+          type = inner;
+        }
+      }
     }
     // `*/*`: multipart for frames (the standard's form), a single body for bulk data.
-    if (type && served) return { multipart: isMultipart || (r.type === '*/*' && !single), contentType: `${type}; transfer-syntax=${served}` };
+    if (type && served) return { multipart: isMultipart || (r.type === '*/*' && !single), contentType: `${type}; transfer-syntax=${served}`, ...(transcodeTo ? { transcodeTo } : {}) };
   }
   return undefined;
 }

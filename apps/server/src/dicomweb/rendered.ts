@@ -5,6 +5,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
 import { AppError, badRequest, notAcceptable, notFound } from '../lib/errors';
 import { CACHE_REVALIDATE, covers, notModified, parseAccept, strongEtag } from './http';
+import { semaphore } from './semaphore';
 
 /** Parsed rendering query (PS3.18 §8.3.5.1). */
 export interface RenderQuery {
@@ -68,23 +69,6 @@ const instanceSelect = {
   pixelDataOffset: true, frameOffsets: true, thumbnailObjectKey: true, rows: true,
 } as const;
 
-/** Bounds decoding work in the API process: two renders at a time, the rest queue. */
-function semaphore(n: number) {
-  let free = n;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (free > 0) free--;
-    else await new Promise<void>((r) => waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}
-
 type Params = { study: string; series?: string; instance?: string; frames?: string };
 
 /**
@@ -95,6 +79,7 @@ type Params = { study: string; series?: string; instance?: string; frames?: stri
  * practice's UIDs are 404.
  */
 export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> = async (app, { db, store }) => {
+  // Bounds decoding work in the API process: two renders at a time, the rest queue.
   const limit = semaphore(2);
   // WASM codecs are loaded on the first render, not at start: most servers mostly ingest and serve
   // stored thumbnails, and the codecs cost tens of MB of resident memory.

@@ -1,10 +1,12 @@
 import cors from '@fastify/cors';
 import type { Db } from '@vetpacs/db';
+import { createTranscodePool } from '@vetpacs/imaging';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { framesRoutes } from './frames';
 import { metadataRoutes } from './metadata';
+import { OnTheFly } from './on-the-fly';
 import { qidoRoutes } from './qido';
 import { WadoRepo } from './repo';
 import { wadoRoutes } from './wado';
@@ -16,6 +18,8 @@ export interface DicomwebOptions {
   publicUrl?: string;
   /** Browser origins allowed to call DICOMweb cross-origin (config CORS_ORIGINS). */
   corsOrigins: string[];
+  /** On-the-fly transcoding limits (config TRANSCODE_ON_THE_FLY_*). */
+  transcode: { maxBytes: number; threads: number };
 }
 
 /**
@@ -25,7 +29,7 @@ export interface DicomwebOptions {
  * Warning). Wrapped with fastify-plugin so the CORS hooks also cover the STOW route.
  */
 export const dicomwebRoutes = fp<DicomwebOptions>(
-  async (app, { db, store, publicUrl, corsOrigins }) => {
+  async (app, { db, store, publicUrl, corsOrigins, transcode }) => {
     const allowed = new Set(corsOrigins);
     await app.register(cors, {
       delegator: (req, cb) => {
@@ -40,11 +44,16 @@ export const dicomwebRoutes = fp<DicomwebOptions>(
       },
     });
     const repo = new WadoRepo(db);
+    // Threads start on the first transcode and exit when idle: a server that never transcodes
+    // never loads the codecs.
+    const pool = createTranscodePool({ threads: transcode.threads });
+    app.addHook('onClose', () => pool.close());
+    const onTheFly = new OnTheFly(db, store, pool, { maxBytes: transcode.maxBytes, concurrency: transcode.threads });
     const routes: FastifyPluginAsync = async (scope) => {
       await scope.register(qidoRoutes, { db, publicUrl });
       await scope.register(metadataRoutes, { repo, store, publicUrl });
-      await scope.register(framesRoutes, { repo, store });
-      await scope.register(wadoRoutes, { repo, store });
+      await scope.register(framesRoutes, { repo, store, onTheFly });
+      await scope.register(wadoRoutes, { repo, store, onTheFly });
     };
     await app.register(routes);
   },
