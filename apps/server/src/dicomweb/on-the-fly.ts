@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Db } from '@vetpacs/db';
+import { TransferSyntax } from '@vetpacs/dicom';
 import { canTranscodeOnTheFly, frameSourceSize, ImageDecodeError, LosslessCheckError, readAll, readFrameSource, type StoredImage, type TranscodePool } from '@vetpacs/imaging';
 import type { ObjectStore } from '@vetpacs/storage';
 import { AppError } from '../lib/errors';
@@ -11,6 +12,8 @@ import { semaphore } from './semaphore';
  * the bytes they produce, so caches do not keep the old ones.
  */
 export const ON_THE_FLY_VERSION = 'otf1';
+
+const NATIVE_LE = new Set<string>([TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]);
 
 /** What deciding and transcoding need of one instance. */
 export interface TranscodableInstance {
@@ -55,9 +58,15 @@ export class OnTheFly {
     return new Map(rows.map((r) => [r.id, r.size ?? 0]));
   }
 
-  /** Whole instance in `target`: syntax pair supported, stored and decoded sizes within the cap. */
+  /**
+   * Whole instance in `target`: syntax pair supported, stored and decoded sizes within the cap.
+   * Compressed targets need pixel data (a structured report cannot be JPEG-LS encoded); native
+   * targets only re-encode the data set.
+   */
   fitsInstance(inst: TranscodableInstance, decodedSize: number | undefined, target: string): boolean {
-    return canTranscodeOnTheFly(inst.transferSyntaxUid, target) && inst.byteSize <= this.opts.maxBytes && (decodedSize ?? 0) <= this.opts.maxBytes;
+    const size = decodedSize ?? 0;
+    if (size === 0 && !NATIVE_LE.has(target)) return false;
+    return canTranscodeOnTheFly(inst.transferSyntaxUid, target) && inst.byteSize <= this.opts.maxBytes && size <= this.opts.maxBytes;
   }
 
   /** One frame in `target`: the bytes read for it (whole file, or header + frame) and its decoded size within the cap. */
@@ -65,7 +74,7 @@ export class OnTheFly {
     return canTranscodeOnTheFly(img.transferSyntaxUid, target) && frameSourceSize(img, frame, { wholeFileLimit: 0 }) <= this.opts.maxBytes && decodedFrameSize <= this.opts.maxBytes;
   }
 
-  /** The instance's Part-10 bytes in `target`, as a stream for a multipart part. */
+  /** The instance's Part-10 bytes in `target`. */
   async instance(objectKey: string, target: string): Promise<Buffer> {
     return this.limit(() =>
       translate(async () => {
