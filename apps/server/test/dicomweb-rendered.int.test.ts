@@ -5,6 +5,7 @@ import { parsePart10 } from '@vetpacs/imaging';
 import { dcmtkReference, type ImageFixture, meanAbsDiff, meanOf, resizeRaster, toRaster } from '@vetpacs/imaging/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
+import { splitMultipart } from './multipart';
 
 const ROOT = '1.2.826.0.1.3680043.10.1000.5500';
 const dx = makeDicom({ seed: 5501, studyInstanceUid: `${ROOT}.1`, seriesInstanceUid: `${ROOT}.1.1`, sopInstanceUid: `${ROOT}.1.1.1`, rows: 400, columns: 320, modality: 'DX' });
@@ -117,7 +118,37 @@ describe('DICOMweb rendered and thumbnail resources', () => {
     expect((await get(`${dxPath}/rendered`, practice.bearer, { accept: 'application/pdf' })).status).toBe(406);
     expect((await get(`${dxPath}/rendered?quality=0`)).status).toBe(400);
     expect((await get(`${dxPath}/rendered?viewport=10,10,300,300,100,200`)).status).toBe(400);
-    expect((await get(`${base}/rendered`)).status).toBe(501);
-    expect((await get(`${base}/series/${ROOT}.1.1/rendered`)).status).toBe(501);
+    expect((await get(`${base}/rendered`, practice.bearer, { accept: 'multipart/related; type="application/pdf"' })).status).toBe(406);
+    for (const path of [`${base}/rendered`, `${base}/series/${ROOT}.1.1/rendered`]) {
+      expect((await get(path, other.bearer)).status, path).toBe(404);
+      expect((await fetch(`${server.url}${path}`)).status, path).toBe(401);
+    }
+    expect((await get(`${base}/series/${ROOT}.9.9/rendered`)).status).toBe(404);
+  });
+
+  it('renders a series and a study as multipart/related, one image per frame of every instance', async () => {
+    const series = await get(`${base}/series/${ROOT}.1.1/rendered`, practice.bearer, { accept: 'multipart/related; type="image/jpeg"' });
+    expect(series.status).toBe(200);
+    expect(series.headers.get('content-type')).toMatch(/^multipart\/related; type="image\/jpeg"; boundary=/);
+    const one = splitMultipart(series.headers.get('content-type')!, Buffer.from(await series.arrayBuffer()));
+    expect(one).toHaveLength(1);
+    expect(one[0]!.contentType).toBe('image/jpeg');
+    expect(one[0]!.headers).toContain(`Content-Location: ${dxPath}/frames/1/rendered`);
+    expect(meanAbsDiff(await toRaster(one[0]!.body), await dcmtkReference(fx(dx)))).toBeLessThan(3);
+
+    // The study: DX (1 frame), CR (1), US cine (6 frames) in series order, as PNG via the query parameter.
+    const study = await get(`${base}/rendered?accept=image/png`);
+    expect(study.status).toBe(200);
+    const parts = splitMultipart(study.headers.get('content-type')!, Buffer.from(await study.arrayBuffer()));
+    expect(parts.map((p) => p.contentType)).toEqual(Array(8).fill('image/png'));
+    expect(parts.map((p) => /Content-Location: (.*)/.exec(p.headers)![1]!.replace(/.*instances\/[^/]+/, ''))).toEqual(['/frames/1/rendered', '/frames/1/rendered', ...[1, 2, 3, 4, 5, 6].map((n) => `/frames/${n}/rendered`)]);
+    expect(parts[1]!.headers).toContain(`/series/${ROOT}.1.2/instances/${ROOT}.1.2.1/frames/1/rendered`);
+    const usRef = await dcmtkReference(fx(us, { transferSyntaxUid: TransferSyntax.JPEGBaseline, frame: 3, colour: true, windowed: false }));
+    expect(meanAbsDiff(await toRaster(parts[5]!.body), usRef)).toBeLessThan(2);
+    // Frames differ (the fixture's frames are not copies of one another).
+    expect(parts[2]!.body.equals(parts[3]!.body)).toBe(false);
+
+    const etag = study.headers.get('etag')!;
+    expect((await get(`${base}/rendered?accept=image/png`, practice.bearer, { 'if-none-match': etag })).status).toBe(304);
   });
 });

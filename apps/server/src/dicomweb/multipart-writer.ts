@@ -5,13 +5,16 @@ export interface OutPart {
   contentType: string;
   /** Exact body length when known (lets the whole response carry Content-Length). */
   length?: number;
+  /** Content-Location of the part (PS3.18 §8.6.1.2): which resource the part represents. */
+  location?: string;
   open(): Promise<Readable> | Readable;
 }
 
 const CRLF = '\r\n';
 
 function partHead(boundary: string, p: OutPart, first: boolean): string {
-  return `${first ? '' : CRLF}--${boundary}${CRLF}Content-Type: ${p.contentType}${CRLF}${p.length !== undefined ? `Content-Length: ${p.length}${CRLF}` : ''}${CRLF}`;
+  const location = p.location ? `Content-Location: ${p.location}${CRLF}` : '';
+  return `${first ? '' : CRLF}--${boundary}${CRLF}Content-Type: ${p.contentType}${CRLF}${location}${p.length !== undefined ? `Content-Length: ${p.length}${CRLF}` : ''}${CRLF}`;
 }
 
 /** Byte length of the whole multipart body, or undefined if any part's length is unknown. */

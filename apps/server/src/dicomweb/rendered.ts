@@ -4,7 +4,9 @@ import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
 import { AppError, badRequest, notAcceptable, notFound } from '../lib/errors';
-import { CACHE_REVALIDATE, covers, notModified, parseAccept, strongEtag } from './http';
+import { CACHE_REVALIDATE, covers, emptyBody, notModified, parseAccept, strongEtag } from './http';
+import { multipartStream, type OutPart } from './multipart-writer';
+import { bufferStream } from './on-the-fly';
 import { semaphore } from './semaphore';
 
 /** Parsed rendering query (PS3.18 §8.3.5.1). */
@@ -75,8 +77,8 @@ type Params = { study: string; series?: string; instance?: string; frames?: stri
  * DICOMweb rendered resources (PS3.18 §10.4.1.1.3, §8.3.5) and thumbnails (§10.4.1.1.4): consumer
  * images made with the image's own window (or the requested one). Thumbnails are served from the
  * worker's stored JPEG when no viewport or other type is asked for, else rendered on the fly from
- * the middle frame of the middle image. Every lookup is scoped to the caller's practice: another
- * practice's UIDs are 404.
+ * the middle frame of the middle image. Rendered studies and series are multipart collections of
+ * rendered frames. Every lookup is scoped to the caller's practice: another practice's UIDs are 404.
  */
 export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> = async (app, { db, store }) => {
   // Bounds decoding work in the API process: two renders at a time, the rest queue.
@@ -105,10 +107,16 @@ export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> 
     reply.header('Cache-Control', CACHE_REVALIDATE).header('Vary', 'Accept');
     if (notModified(req, reply, etag)) return reply;
     if (inst.rows === null) throw notAcceptable('the instance has no image to render');
-    const image = await limit(async () => {
+    const image = await render(inst, frame, q);
+    return reply.type(image.contentType).send(image.data);
+  }
+
+  /** Renders one frame under the concurrency limit; `frameOnly` reads a multi-frame file's header and that frame only. */
+  function render(inst: StoredImage, frame: number, q: RenderQuery, frameOnly = false) {
+    return limit(async () => {
       try {
         await initCodecs();
-        const loaded = await loadFrame(store, inst, frame);
+        const loaded = await loadFrame(store, inst, frame, frameOnly ? { wholeFileLimit: 0 } : {});
         return await renderFrame(loaded, { frame: loaded.frame, format: q.format, quality: q.quality, window: q.window, viewport: q.viewport });
       } catch (err) {
         if (err instanceof RangeError) throw badRequest('INVALID_RENDER_PARAMETERS', err.message);
@@ -116,7 +124,45 @@ export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> 
         throw err;
       }
     });
-    return reply.type(image.contentType).send(image.data);
+  }
+
+  /**
+   * Rendered study and series (PS3.18 §10.4.1.1.3): `multipart/related` of rendered images, one
+   * part per frame of every image instance (one part for a single-frame image), in retrieve order
+   * (series number, instance number). Instances without pixel data (reports, presentation states)
+   * have no rendered form and are left out. Parts are rendered one at a time while the response
+   * streams (the next while the current is sent), so memory stays at about two images whatever the
+   * study size; multi-frame files are read one frame at a time. Each part's Content-Location
+   * names the frame's own rendered resource, so clients can tell the parts apart.
+   */
+  async function collection(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
+    const { practiceId } = requireAuth(req);
+    const query = req.query as Record<string, string | undefined>;
+    // Clients ask for `multipart/related; type="image/jpeg"`: negotiate on the part type.
+    const inner = parseAccept(req.headers.accept).map((r) => (r.type.startsWith('multipart/') ? (r.params.type ?? 'image/jpeg') : r.type));
+    const q = parseRenderQuery(query, inner.join(', '));
+    const { study, series } = req.params;
+    const seriesWhere = { practiceId, ...(series ? { seriesInstanceUid: series } : {}), study: { practiceId, studyInstanceUid: study } };
+    if (!(await db.series.findFirst({ where: seriesWhere, select: { id: true } }))) throw notFound(series ? 'series' : 'study');
+    const images = await db.instance.findMany({
+      where: { practiceId, rows: { not: null }, series: seriesWhere },
+      orderBy: [{ series: { seriesNumber: { sort: 'asc', nulls: 'last' } } }, { series: { seriesInstanceUid: 'asc' } }, { instanceNumber: { sort: 'asc', nulls: 'last' } }, { sopInstanceUid: 'asc' }],
+      select: { ...instanceSelect, sopInstanceUid: true, series: { select: { seriesInstanceUid: true } } },
+    });
+    if (!images.length) throw notFound(`image in this ${series ? 'series' : 'study'}`);
+    const etag = strongEtag('rendered-collection', ...images.map((i) => `${i.sha256}:${i.numberOfFrames}`), q.format, JSON.stringify(q));
+    reply.header('Cache-Control', CACHE_REVALIDATE).header('Vary', 'Accept');
+    if (notModified(req, reply, etag)) return reply;
+    const parts: OutPart[] = images.flatMap((inst) =>
+      Array.from({ length: Math.max(1, inst.numberOfFrames) }, (_, frame) => ({
+        contentType: q.format === 'jpeg' ? 'image/jpeg' : `image/${q.format}`,
+        location: `/dicomweb/studies/${study}/series/${inst.series.seriesInstanceUid}/instances/${inst.sopInstanceUid}/frames/${frame + 1}/rendered`,
+        open: async () => bufferStream((await render(inst, frame, q, true)).data),
+      })),
+    );
+    const boundary = `vetpacs-${etag.slice(1, 25)}`;
+    reply.type(`multipart/related; type="${parts[0]!.contentType}"; boundary=${boundary}`);
+    return reply.send(req.method === 'HEAD' ? emptyBody() : multipartStream(boundary, parts));
   }
 
   /** Stored thumbnail when it fits the request (JPEG acceptable, no viewport), else a fresh render. */
@@ -190,11 +236,6 @@ export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> 
     throw notFound('thumbnail (the study has no image)');
   });
 
-  // Rendered studies and series are multipart collections of rendered instances: not offered.
-  const notImplemented = async (req: FastifyRequest) => {
-    requireAuth(req);
-    throw new AppError(501, 'NOT_IMPLEMENTED', 'rendered studies and series are not implemented: request rendered instances or frames');
-  };
-  app.get('/dicomweb/studies/:study/rendered', notImplemented);
-  app.get('/dicomweb/studies/:study/series/:series/rendered', notImplemented);
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/rendered', collection);
+  app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/rendered', collection);
 };
