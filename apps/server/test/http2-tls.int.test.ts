@@ -128,6 +128,16 @@ describe('TLS with HTTP/2 (TLS_CERT_FILE / TLS_KEY_FILE)', () => {
       expect(f.status).toBe(200);
       expect(splitMultipart(String(f.headers['content-type']), f.body)[0]!.headers).toContain(`transfer-syntax=${us.transferSyntaxUid}`);
     }
+    // Decoded on the fly over HTTP/2 too (JPEG-LS → native little endian).
+    const ls = fixtures.find((f) => f.name === 'JPEG-LS')!;
+    const native = await h2(session, `/dicomweb/studies/${ls.study}/series/${ls.series}/instances/${ls.sop}/frames/1`, {
+      authorization: practice.bearer,
+      accept: 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1',
+    });
+    expect(native.status).toBe(200);
+    const [decoded] = splitMultipart(String(native.headers['content-type']), native.body);
+    expect(decoded!.contentType).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1');
+    expect(decoded!.body.length).toBe(32 * 32 * 2);
     const meta = await h2(session, `/dicomweb/studies/${us.study}/series/${us.series}/metadata`, { authorization: practice.bearer, 'accept-encoding': 'br' });
     expect(meta.status).toBe(200);
     expect(meta.headers['content-encoding']).toBe('br');
