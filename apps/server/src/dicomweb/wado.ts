@@ -38,7 +38,8 @@ async function chooseObjects(repo: WadoRepo, onTheFly: OnTheFly, practiceId: str
     const needCopy = instances.filter((i) => i.transferSyntaxUid !== choice);
     const copies = needCopy.length ? await repo.transcodedCopies(practiceId, needCopy.map((i) => i.id), choice) : new Map();
     const rest = needCopy.filter((i) => !copies.has(i.id));
-    if (rest.length) decoded ??= await onTheFly.decodedSizes(practiceId, rest.map((i) => i.id));
+    // Sizes of every instance, fetched once: another choice may need other instances transcoded.
+    if (rest.length) decoded ??= await onTheFly.decodedSizes(practiceId, instances.map((i) => i.id));
     if (!rest.every((i) => onTheFly.fitsInstance(i, decoded?.get(i.id), choice))) continue;
     return instances.map((i) => {
       if (i.transferSyntaxUid === choice) return asStored(i);
