@@ -1,65 +1,74 @@
 import { type Db, Prisma } from '@vetpacs/db';
-import { BY_TAG } from './qido-attributes';
+import { resultJsonSql } from './qido-json';
 import { matchSql } from './qido-match';
 import type { QidoQuery } from './qido-query';
 
-/** One result row: `t_<tag>` columns, the entity UIDs, and stored JSON for non-indexed tags. */
-export type QidoRow = Record<string, unknown> & {
-  _study: string;
-  _series?: string;
-  _sop?: string;
-  _extra?: Record<string, unknown> | null;
-};
+/** One page of QIDO-RS results. */
+export interface QidoPage {
+  /** Matches found, at most `limit + 1` (one more than asked tells that more results exist). */
+  count: number;
+  /** The first `limit` results as DICOM JSON objects, comma separated (the array without brackets). */
+  body: string;
+}
 
 /**
- * Runs a QIDO-RS query as one parameterised SQL statement. Every table is filtered by the
- * caller's practice; matching keys become conditions that the indexes answer (study date b-tree,
- * modalities GIN, patient trigram on search_text, UID unique keys). Fetches `limit + 1` rows so
- * the caller can tell whether more results exist.
+ * Runs a QIDO-RS query as one parameterised SQL statement that returns the finished page. Every
+ * table is filtered by the caller's practice; matching keys become conditions that the indexes
+ * answer (study sort-key b-tree, modalities GIN, patient trigram and folded-name b-tree, UID unique
+ * keys).
+ *
+ * The `page` CTE picks the ids of `limit + 1` results (an index walk when nothing else filters:
+ * OFFSET then skips index entries, not joined rows); only those rows are joined to their columns,
+ * written as DICOM JSON and aggregated in result order.
  */
-export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise<QidoRow[]> {
-  const cols: Prisma.Sql[] = [Prisma.sql`st.study_instance_uid AS "_study"`];
-  if (q.level !== 'study') cols.push(Prisma.sql`se.series_instance_uid AS "_series"`);
-  if (q.level === 'instance') cols.push(Prisma.sql`i.sop_instance_uid AS "_sop"`);
-  for (const tag of q.returnTags) {
-    const attr = BY_TAG.get(tag);
-    if (attr?.column) cols.push(Prisma.sql`${attr.column} AS ${Prisma.raw(`"t_${tag}"`)}`);
-  }
-  if (q.extraTags.length) cols.push(Prisma.sql`${extraJson(q)} AS "_extra"`);
-
+export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: string): Promise<QidoPage> {
   const where: Prisma.Sql[] = [Prisma.sql`st.practice_id = ${practiceId}::uuid`];
-  const conditions = q.filters.flatMap((f) => matchSql(f, q.fuzzy));
+  const matched = q.filters.map((f) => ({ f, sql: matchSql(f, q.fuzzy), onPatient: usesPatient(f.attr.matchColumn ?? f.attr.column) }));
+  let conditions = matched.flatMap((m) => m.sql);
+  let needsPatient = matched.some((m) => m.onPatient && m.sql.length);
+  if (matched.some((m) => m.onPatient && m.f.attr.trigram && m.sql.length)) {
+    // A name search selects few animals: find them first (name indexes), then their studies
+    // through the (patient, sort key) index. Left to a join, the planner rechecked every candidate
+    // patient and probed the study heap per study; this is half the time for `PatientName=Smi*` at
+    // 1M instances. Other patient keys (sex, species) can match most animals and stay a join.
+    const onPatient = matched.filter((m) => m.onPatient).flatMap((m) => m.sql);
+    conditions = [
+      ...matched.filter((m) => !m.onPatient).flatMap((m) => m.sql),
+      Prisma.sql`st.patient_ref_id = ANY(ARRAY(SELECT p.id FROM patient p WHERE p.practice_id = ${practiceId}::uuid AND ${Prisma.join(onPatient, ' AND ')}))`,
+    ];
+    needsPatient = false;
+  }
   // The study index (practice_id, study_date_value DESC, study_time DESC, id DESC) is the sort key.
   let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
-  if (q.level === 'study') {
-    // Page over study ids first (an index walk when nothing else filters), then fetch columns and
-    // join the patient for the rows of the page only: OFFSET skips index entries, not joined rows.
-    const needsPatient = q.filters.some((f) => usesPatient(f.attr.matchColumn ?? f.attr.column));
-    const pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
-    return db.$queryRaw<QidoRow[]>`
-      WITH page AS MATERIALIZED (
-        SELECT st.id FROM ${pageFrom}
-        WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
-        ORDER BY ${order}
-        LIMIT ${q.limit + 1} OFFSET ${q.offset})
-      SELECT ${Prisma.join(cols, ', ')}
-      FROM page JOIN study st ON st.id = page.id JOIN patient p ON p.id = st.patient_ref_id
-      ORDER BY ${order}`;
+  const ids: Prisma.Sql[] = [Prisma.sql`st.id AS st_id`];
+  let pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
+  let rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id JOIN patient p ON p.id = st.patient_ref_id`;
+  if (q.level !== 'study') {
+    pageFrom = Prisma.sql`${pageFrom} JOIN series se ON se.study_id = st.id`;
+    rowFrom = Prisma.sql`${rowFrom} JOIN series se ON se.id = page.se_id`;
+    ids.push(Prisma.sql`se.id AS se_id`);
+    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
+    order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
   }
-  let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id JOIN series se ON se.study_id = st.id`;
-  where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
-  order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
   if (q.level === 'instance') {
-    from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+    pageFrom = Prisma.sql`${pageFrom} JOIN instance i ON i.series_id = se.id`;
+    rowFrom = Prisma.sql`${rowFrom} JOIN instance i ON i.id = page.i_id`;
+    ids.push(Prisma.sql`i.id AS i_id`);
     where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
     order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
   }
-  return db.$queryRaw<QidoRow[]>`
-    SELECT ${Prisma.join(cols, ', ')}
-    FROM ${from}
-    WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
-    ORDER BY ${order}
-    LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+  const extra = q.extraTags.length ? extraJson(q) : Prisma.sql`NULL::jsonb`;
+  const [row] = await db.$queryRaw<{ count: number; body: string | null }[]>`
+    WITH page AS MATERIALIZED (
+      SELECT ${Prisma.join(ids, ', ')} FROM ${pageFrom}
+      WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
+      ORDER BY ${order}
+      LIMIT ${q.limit + 1} OFFSET ${q.offset}),
+    result AS (
+      SELECT ${resultJsonSql(q, root)} AS doc, row_number() OVER (ORDER BY ${order}) AS n
+      FROM ${rowFrom} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x)
+    SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body FROM result`;
+  return { count: row?.count ?? 0, body: row?.body ?? '' };
 }
 
 /** True when a matching column lives on the patient table (alias `p`). */
