@@ -65,7 +65,7 @@ describe('STOW-RS ingest', () => {
     expect(await server.deps.db.instanceVersion.count({ where: { practiceId: practice.id } })).toBe(before);
     const keys: string[] = [];
     for await (const o of server.deps.store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
-    expect(keys.filter((k) => k.includes('888.1/'))).toHaveLength(1);
+    expect(keys.filter((k) => k.includes('/1.2.826.0.1.3680043.10.1000.888.1.'))).toHaveLength(1);
   });
 
   it('reports every bad part in FailedSOPSequence and still stores the good ones', async () => {

@@ -91,7 +91,9 @@ describe('tus ingest', () => {
     expect(await server.deps.db.instance.count({ where: { practiceId: practice.id, sopInstanceUid: { startsWith: '1.2.826.0.1.3680043.10.1000.6000.' } } })).toBe(2);
     const keys: string[] = [];
     for await (const o of server.deps.store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
-    expect(keys.filter((k) => k.includes('6000.2/'))).toEqual([]);
+    // Exactly the two stored instances' objects: nothing left behind for the rejected member.
+    const rows = await server.deps.db.instance.findMany({ where: { practiceId: practice.id, sopInstanceUid: { startsWith: '1.2.826.0.1.3680043.10.1000.6000.' } }, select: { objectKey: true } });
+    expect(keys.filter((k) => k.includes('/1.2.826.0.1.3680043.10.1000.6000.')).sort()).toEqual(rows.map((r) => r.objectKey).sort());
   });
 
   it('keeps both versions when a UID is re-sent with different bytes, and says so', async () => {

@@ -45,6 +45,12 @@ export class FsObjectStore implements ObjectStore {
   readonly #root: string;
   readonly #rootWithSep: string;
   readonly #tmpDir: string;
+  /**
+   * Directories this process has created or seen: skips a mkdir per put (objects share a few
+   * thousand shard directories). A directory pruned by a delete is forgotten on ENOENT.
+   */
+  readonly #knownDirs = new Set<string>();
+  #tmpReady = false;
 
   constructor(root: string) {
     if (!root) throw new TypeError('fs storage root is required');
@@ -70,7 +76,10 @@ export class FsObjectStore implements ObjectStore {
     // Early refusal saves streaming a large body for nothing; link() below is the atomic check.
     if (opts.ifNoneMatch && (await this.head(key))) throw new ObjectExistsError(key);
 
-    await this.#ensureTmpDir();
+    if (!this.#tmpReady) {
+      await this.#ensureTmpDir();
+      this.#tmpReady = true;
+    }
     const tmp = path.join(this.#tmpDir, randomUUID());
     let committed = false;
     try {
@@ -87,6 +96,7 @@ export class FsObjectStore implements ObjectStore {
       committed = true;
       return { key, size, sha256 };
     } catch (err) {
+      if (errnoCode(err) === 'ENOENT') this.#tmpReady = false; // .tmp removed under us: recreate next time
       throw translatePutError(key, opts, err);
     } finally {
       if (!committed) await rm(tmp, { force: true }).catch(() => {});
@@ -220,7 +230,11 @@ export class FsObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       let created: string | undefined;
       try {
-        created = await mkdir(dir, { recursive: true, mode: 0o755 });
+        if (!this.#knownDirs.has(dir)) {
+          created = await mkdir(dir, { recursive: true, mode: 0o755 });
+          if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
+          this.#knownDirs.add(dir);
+        }
         if (exclusive) {
           // link() fails with EEXIST if the name exists: an atomic "if none match".
           await link(tmp, target);
@@ -231,6 +245,7 @@ export class FsObjectStore implements ObjectStore {
         }
       } catch (err) {
         const code = errnoCode(err);
+        this.#knownDirs.delete(dir);
         if (code === 'ENOENT' && attempt < 5) continue;
         if (code === 'EEXIST' && exclusive && (await this.head(key))) throw new ObjectExistsError(key);
         if (code && CONFLICT_CODES.has(code)) {

@@ -1,5 +1,39 @@
 import { type Db, type PatientNameStyle, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
+import { GroupCommit } from './group-commit';
 import { type IngestContext, type InstanceReceipt, type InstanceRecord, IngestRejection, type RecordOutcome } from './types';
+
+/** One instance for manual_record_instances: the rows to upsert plus who sent it. */
+interface RecordItem {
+  practice: string;
+  site: string | null;
+  actor: string;
+  patient: InstanceRecord['patient'];
+  study: Omit<InstanceRecord['study'], 'studyDateValue'> & { studyDateValue: string | null };
+  series: InstanceRecord['series'];
+  instance: InstanceRecord['instance'];
+}
+
+interface RecordRow {
+  idx: number;
+  kind: RecordOutcome['kind'] | 'error';
+  instance_id: string | null;
+  series_id: string | null;
+  study_id: string | null;
+  version: number | null;
+  original_sha256: string | null;
+  error: string | null;
+}
+
+function compareLockOrder(a: RecordItem, b: RecordItem): number {
+  const key = (x: RecordItem) => [x.practice, x.patient.issuer, x.patient.patientId, x.study.studyInstanceUid, x.series.seriesInstanceUid, x.instance.sopInstanceUid];
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i]! < kb[i]!) return -1;
+    if (ka[i]! > kb[i]!) return 1;
+  }
+  return 0;
+}
 
 /**
  * All database I/O of ingest. Upserts are keyed on the DICOM UIDs within the practice and written
@@ -7,63 +41,104 @@ import { type IngestContext, type InstanceReceipt, type InstanceRecord, IngestRe
  * retries) never duplicate a row or fail on a unique constraint.
  */
 export class IngestRepo {
-  constructor(private readonly db: Db) {}
+  private readonly records: GroupCommit<RecordItem, RecordOutcome>;
+
+  constructor(private readonly db: Db) {
+    this.records = new GroupCommit((items) => this.writeRecords(items), { maxBatch: 64, lanes: 1 });
+  }
 
   /**
-   * Upserts patient → study → series → instance in one transaction. The instance row is only ever
-   * inserted, never overwritten: the same UID with other bytes becomes a new InstanceVersion.
+   * Upserts patient → study → series → instance. The instance row is only ever inserted, never
+   * overwritten: the same UID with other bytes becomes a new InstanceVersion. Concurrent calls are
+   * group-committed: one transaction for all instances in flight (see {@link GroupCommit}); the
+   * promise resolves only after that transaction has committed.
    */
   async recordInstance(ctx: IngestContext, rec: InstanceRecord): Promise<RecordOutcome> {
-    // One round trip: the upserts live in a database function (migration *_ingest_record_function).
     const i = rec.instance;
-    const study = { ...rec.study, studyDateValue: rec.study.studyDateValue ? rec.study.studyDateValue.toISOString().slice(0, 10) : null };
-    try {
-      const [row] = await this.db.$queryRawUnsafe<
-        { kind: RecordOutcome['kind']; instance_id: string; series_id: string; study_id: string; version: number; original_sha256: string | null }[]
-      >(
-        'SELECT * FROM manual_record_instance($1::uuid, $2::uuid, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, $7)',
-        ctx.practiceId,
-        ctx.siteId,
-        JSON.stringify(rec.patient),
-        JSON.stringify(study),
-        JSON.stringify(rec.series),
-        JSON.stringify({ ...i, frameOffsets: i.frameOffsets ?? null }),
-        `${ctx.actor.type.toLowerCase()}:${ctx.actor.id}`,
-      );
-      if (!row) throw new Error('manual_record_instance returned no row');
-      const base = { instanceId: row.instance_id, seriesId: row.series_id, studyId: row.study_id };
-      if (row.kind === 'created') return { kind: 'created', ...base, version: 1 };
-      if (row.kind === 'duplicate') return { kind: 'duplicate', ...base, version: row.version };
-      return { kind: 'conflict', ...base, version: row.version, originalSha256: row.original_sha256 ?? '' };
-    } catch (err) {
-      if (String((err as Error).message).includes('SERIES_IN_OTHER_STUDY')) {
-        throw new IngestRejection('SERIES_IN_OTHER_STUDY', `SeriesInstanceUID ${rec.series.seriesInstanceUid} already belongs to another study`);
+    const item: RecordItem = {
+      practice: ctx.practiceId,
+      site: ctx.siteId,
+      actor: `${ctx.actor.type.toLowerCase()}:${ctx.actor.id}`,
+      patient: rec.patient,
+      study: { ...rec.study, studyDateValue: rec.study.studyDateValue ? rec.study.studyDateValue.toISOString().slice(0, 10) : null },
+      series: rec.series,
+      instance: { ...i, frameOffsets: i.frameOffsets ?? null },
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.records.submit(item);
+      } catch (err) {
+        const message = String((err as Error).message);
+        if (message.includes('SERIES_IN_OTHER_STUDY')) {
+          throw new IngestRejection('SERIES_IN_OTHER_STUDY', `SeriesInstanceUID ${rec.series.seriesInstanceUid} already belongs to another study`);
+        }
+        // Another server process wrote the same rows in the opposite order: Postgres aborted this
+        // item only (its sub-block); writing it again is safe (every statement is an upsert).
+        if (attempt < 4 && /deadlock detected|could not serialize/.test(message)) continue;
+        throw err;
       }
-      throw err;
     }
   }
 
-  /** Stores receipts (one row each) so an uploader can query them after the response is lost. */
-  async saveReceipts(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
-    if (!receipts.length) return;
-    const actor = {
-      gatewayId: ctx.actor.type === 'GATEWAY' ? ctx.actor.id : null,
-      userId: ctx.actor.type === 'USER' ? ctx.actor.id : null,
-      apiTokenId: ctx.actor.type === 'API_TOKEN' ? ctx.actor.id : null,
-    };
-    await this.db.receipt.createMany({
-      data: receipts.map((r) => ({
-        practiceId: ctx.practiceId,
-        uploadId: ctx.uploadId,
-        sopInstanceUid: r.sopInstanceUid ?? null,
-        studyInstanceUid: r.studyInstanceUid ?? null,
-        seriesInstanceUid: r.seriesInstanceUid ?? null,
-        status: r.status,
-        reason: r.reason ?? null,
-        sha256: r.sha256 ?? null,
-        byteSize: r.size === undefined ? null : BigInt(r.size),
-        ...actor,
-      })),
+  /** One round trip for a batch: manual_record_instances (migration *_ingest_record_batch). */
+  private async writeRecords(items: RecordItem[]): Promise<(RecordOutcome | Error)[]> {
+    // A stable lock order (patient, study, series) across batches of different processes keeps
+    // them from deadlocking each other; results are mapped back to the callers' order.
+    const order = items.map((_, i) => i).sort((a, b) => compareLockOrder(items[a]!, items[b]!));
+    const { rows } = await this.db.pool.query<RecordRow>({
+      name: 'ingest_record_instances',
+      text: 'SELECT * FROM manual_record_instances($1::jsonb)',
+      values: [JSON.stringify(order.map((i) => items[i]))],
+    });
+    const out: (RecordOutcome | Error)[] = new Array(items.length);
+    for (const row of rows) {
+      const target = order[row.idx]!;
+      if (row.kind === 'error') {
+        out[target] = new Error(row.error ?? 'recording the instance failed');
+        continue;
+      }
+      const base = { instanceId: row.instance_id!, seriesId: row.series_id!, studyId: row.study_id! };
+      if (row.kind === 'created') out[target] = { kind: 'created', ...base, version: 1 };
+      else if (row.kind === 'duplicate') out[target] = { kind: 'duplicate', ...base, version: row.version! };
+      else out[target] = { kind: 'conflict', ...base, version: row.version!, originalSha256: row.original_sha256 ?? '' };
+    }
+    return out;
+  }
+
+  /**
+   * Stores the receipts of a request (one row each, so an uploader can query them after the
+   * response is lost) and its audit event, in one statement: one round trip and one commit.
+   */
+  async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[], details: Record<string, unknown>): Promise<void> {
+    const actorColumn = (type: IngestContext['actor']['type']) => (ctx.actor.type === type ? ctx.actor.id : null);
+    await this.db.pool.query({
+      name: 'ingest_finish_request',
+      text: `WITH r AS (
+          INSERT INTO receipt (id, practice_id, upload_id, sop_instance_uid, study_instance_uid, series_instance_uid,
+                               status, reason, sha256, byte_size, gateway_id, user_id, api_token_id)
+          SELECT gen_random_uuid(), $1::uuid, $2, x.sop, x.study, x.series, x.status::receipt_status, x.reason, x.sha256,
+                 x.size, $3::uuid, $4::uuid, $5::uuid
+            FROM jsonb_to_recordset($6::jsonb) AS x(sop text, study text, series text, status text, reason text, sha256 text, size bigint)
+          RETURNING 1)
+        INSERT INTO audit_event (id, practice_id, actor_type, actor_id, action, entity_type, entity_id, source_ip, details)
+        VALUES (gen_random_uuid(), $1::uuid, $7::actor_type, $8, 'ingest.upload', 'upload', $2, $9, $10::jsonb)`,
+      values: [
+        ctx.practiceId,
+        ctx.uploadId,
+        actorColumn('GATEWAY'),
+        actorColumn('USER'),
+        actorColumn('API_TOKEN'),
+        JSON.stringify(
+          receipts.map((r) => ({
+            sop: r.sopInstanceUid ?? null, study: r.studyInstanceUid ?? null, series: r.seriesInstanceUid ?? null,
+            status: r.status, reason: r.reason ?? null, sha256: r.sha256 ?? null, size: r.size ?? null,
+          })),
+        ),
+        ctx.actor.type,
+        ctx.actor.id,
+        ctx.sourceIp ?? null,
+        JSON.stringify(details),
+      ],
     });
   }
 

@@ -73,10 +73,10 @@ export class IngestService implements UploadIngestor {
 
   /** Persists receipts and one audit event for a whole request (tus upload or STOW call). */
   async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
-    await this.flushFollowUps(ctx);
-    await this.deps.repo.saveReceipts(ctx, receipts);
     const count = (s: InstanceReceipt['status']) => receipts.filter((r) => r.status === s).length;
-    await this.deps.repo.audit(ctx, 'ingest.upload', 'upload', ctx.uploadId, {
+    // Independent writes (Redis, Postgres): in parallel, the request waits for the slower one.
+    const followUps = this.flushFollowUps(ctx);
+    const recorded = this.deps.repo.finishRequest(ctx, receipts, {
       stored: count('STORED'),
       duplicate: count('DUPLICATE'),
       conflict: count('CONFLICT'),
@@ -84,6 +84,7 @@ export class IngestService implements UploadIngestor {
       studies: [...new Set(receipts.map((r) => r.studyInstanceUid).filter(Boolean))],
       siteId: ctx.siteId,
     });
+    await Promise.all([followUps, recorded]);
   }
 
   /** Resolves the PatientName style for a request (per device AE title, else per site). */
@@ -151,7 +152,7 @@ export class IngestService implements UploadIngestor {
     }
 
     // 2. Stream header + rest to the object store; the collector keeps walking fragment items.
-    const key = originalObjectKey(ctx.practiceId, { study: header.studyInstanceUid, series: header.seriesInstanceUid, sop: header.sopInstanceUid });
+    const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
     const limit = this.limits.maxInstanceBytes;
     const body = Readable.from(
       (async function* () {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from './group-commit';
+
+/** A writer whose batches complete only when the test says so. */
+function controlledWriter() {
+  const batches: { items: number[]; finish: (results?: (string | Error)[]) => void; fail: (err: Error) => void }[] = [];
+  const write = (items: number[]) =>
+    new Promise<(string | Error)[]>((resolve, reject) => {
+      batches.push({ items, finish: (results) => resolve(results ?? items.map((i) => `ok:${i}`)), fail: reject });
+    });
+  return { batches, write };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('GroupCommit', () => {
+  it('writes an item alone at once, and groups the items that arrive while a batch is in flight', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 1 });
+    const first = gc.submit(1);
+    await tick();
+    expect(w.batches.map((b) => b.items)).toEqual([[1]]);
+    const later = [gc.submit(2), gc.submit(3), gc.submit(4)];
+    await tick();
+    expect(w.batches).toHaveLength(1); // one lane: the others wait for the first batch
+    w.batches[0]!.finish();
+    expect(await first).toBe('ok:1');
+    await tick();
+    expect(w.batches.map((b) => b.items)).toEqual([[1], [2, 3, 4]]);
+    w.batches[1]!.finish();
+    expect(await Promise.all(later)).toEqual(['ok:2', 'ok:3', 'ok:4']);
+  });
+
+  it('caps the batch size', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 2, lanes: 1 });
+    const all = [1, 2, 3, 4, 5].map((i) => gc.submit(i));
+    await tick();
+    w.batches[0]!.finish();
+    await tick();
+    w.batches[1]!.finish();
+    await tick();
+    w.batches[2]!.finish();
+    await Promise.all(all);
+    expect(w.batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
+  });
+
+  it('rejects only the item whose result is an error', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 1 });
+    const blocker = gc.submit(0);
+    await tick();
+    const items = [gc.submit(1), gc.submit(2), gc.submit(3)];
+    w.batches[0]!.finish();
+    await blocker;
+    await tick();
+    w.batches[1]!.finish(['ok:1', new Error('SERIES_IN_OTHER_STUDY'), 'ok:3']);
+    const settled = await Promise.allSettled(items);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason.message).toBe('SERIES_IN_OTHER_STUDY');
+  });
+
+  it('rejects every item of a batch whose write fails, and keeps serving later items', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 1 });
+    const a = gc.submit(1);
+    await tick();
+    w.batches[0]!.fail(new Error('connection terminated'));
+    await expect(a).rejects.toThrow('connection terminated');
+    const b = gc.submit(2);
+    await tick();
+    w.batches[1]!.finish();
+    expect(await b).toBe('ok:2');
+  });
+
+  it('rejects all items when the writer returns the wrong number of results', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 1 });
+    const a = gc.submit(1);
+    await tick();
+    w.batches[0]!.finish([]);
+    await expect(a).rejects.toThrow('0 results for 1 items');
+  });
+});
