@@ -5,12 +5,32 @@ import { createRequire } from 'node:module';
 // bundles and are loaded once per process.
 const require = createRequire(import.meta.url);
 
+/**
+ * A module required on first property access, not at import: the three libraries cost ~20 MB of
+ * resident memory, and a server process that only ingests and serves stored bytes never needs them.
+ */
+function lazyRequire<T extends object>(id: string, onLoad?: (m: T) => void): T {
+  let loaded: T | undefined;
+  const load = () => {
+    if (!loaded) {
+      loaded = require(id) as T;
+      onLoad?.(loaded);
+    }
+    return loaded;
+  };
+  return new Proxy({} as T, {
+    get: (_t, prop) => Reflect.get(load(), prop),
+    has: (_t, prop) => Reflect.has(load(), prop),
+  });
+}
+
 /** dcmjs-imaging: renders frames to RGBA with the image's own LUT pipeline. */
-export const imaging = require('dcmjs-imaging') as typeof import('dcmjs-imaging');
+export const imaging = lazyRequire<typeof import('dcmjs-imaging')>('dcmjs-imaging');
 /** dcmjs-codecs: decodes and encodes whole data sets between transfer syntaxes. */
-export const codecs = require('dcmjs-codecs') as typeof import('dcmjs-codecs');
+export const codecs = lazyRequire<typeof import('dcmjs-codecs')>('dcmjs-codecs');
 /** dcmjs: Part-10 reading/writing and (de)naturalisation. */
-export const dcmjs = require('dcmjs') as DcmjsApi;
+// dcmjs warns on stderr for every private or unknown-VR element ("Invalid vr type ox"): noise.
+export const dcmjs = lazyRequire<DcmjsApi>('dcmjs', (m) => m.log?.setLevel('error'));
 
 /** The dcmjs data API subset this package uses (dcmjs ships no typings). */
 export interface DcmjsApi {
@@ -20,9 +40,6 @@ export interface DcmjsApi {
     DicomMetaDictionary: { naturalizeDataset(ds: Record<string, unknown>): Record<string, unknown> };
   };
 }
-
-// dcmjs warns on stderr for every private or unknown-VR element ("Invalid vr type ox"): noise.
-dcmjs.log?.setLevel('error');
 
 let ready: Promise<void> | undefined;
 

@@ -1,5 +1,4 @@
 import { TransferSyntax } from '@vetpacs/dicom';
-import sharp from 'sharp';
 import { codecs, imaging, initCodecs } from './codecs';
 import { type ImageDataset, ImageDecodeError, isColour } from './dataset';
 
@@ -39,6 +38,16 @@ export interface RenderedImage {
   height: number;
 }
 
+/**
+ * sharp (libvips) is loaded on first render, not at import: it adds ~35 MB of resident memory, and
+ * most server processes (ingest, QIDO, retrieval) never render an image.
+ */
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+async function loadSharp(): Promise<typeof import('sharp').default> {
+  sharpModule ??= import('sharp');
+  return (await sharpModule).default;
+}
+
 const CONTENT_TYPES: Record<RenderFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /**
@@ -50,6 +59,7 @@ const CONTENT_TYPES: Record<RenderFormat, string> = { jpeg: 'image/jpeg', png: '
  */
 export async function renderFrame(ds: ImageDataset, opts: RenderOptions = {}): Promise<RenderedImage> {
   await initCodecs();
+  const sharp = await loadSharp();
   const { width, height, pixels } = renderRgba(ds, opts);
   const format = opts.format ?? 'jpeg';
   let img = sharp(Buffer.from(pixels), { raw: { width, height, channels: 4 } }).removeAlpha();
