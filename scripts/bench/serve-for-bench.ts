@@ -52,8 +52,9 @@ await db.close();
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // The server runs as in production (`npm start`): the bundle with the production flags. Build it
 // first (`pnpm --filter @vetpacs/server build`; ingest.sh does). BENCH_TSX=1 runs the sources.
-const entry = process.env.BENCH_TSX === '1' ? ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')] : [...SERVER_NODE_FLAGS, path.join(root, SERVER_ENTRY)];
-const server = spawn(process.execPath, [...nodeArgs, ...entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+// BENCH_NODE_ARGS come after the production flags, so they can override them.
+const args = process.env.BENCH_TSX === '1' ? [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')] : [...SERVER_NODE_FLAGS, ...nodeArgs, path.join(root, SERVER_ENTRY)];
+const server = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 for (let i = 0; i < 300; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
