@@ -22,6 +22,12 @@ export interface QidoPage {
  * written as DICOM JSON and aggregated in result order.
  */
 export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: string): Promise<QidoPage> {
+  const [row] = await db.$queryRaw<{ count: number; body: string | null }[]>(qidoSql(practiceId, q, root));
+  return { count: row?.count ?? 0, body: row?.body ?? '' };
+}
+
+/** The statement of {@link runQido}: one row, `count` and `body`. */
+export function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
   const where: Prisma.Sql[] = [Prisma.sql`st.practice_id = ${practiceId}::uuid`];
   const matched = q.filters.map((f) => ({ f, sql: matchSql(f, q.fuzzy), onPatient: usesPatient(f.attr.matchColumn ?? f.attr.column) }));
   let conditions = matched.flatMap((m) => m.sql);
@@ -58,7 +64,7 @@ export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: st
     order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
   }
   const extra = q.extraTags.length ? extraJson(q) : Prisma.sql`NULL::jsonb`;
-  const [row] = await db.$queryRaw<{ count: number; body: string | null }[]>`
+  return Prisma.sql`
     WITH page AS MATERIALIZED (
       SELECT ${Prisma.join(ids, ', ')} FROM ${pageFrom}
       WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
@@ -68,7 +74,6 @@ export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: st
       SELECT ${resultJsonSql(q, root)} AS doc, row_number() OVER (ORDER BY ${order}) AS n
       FROM ${rowFrom} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x)
     SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body FROM result`;
-  return { count: row?.count ?? 0, body: row?.body ?? '' };
 }
 
 /** True when a matching column lives on the patient table (alias `p`). */
