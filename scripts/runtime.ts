@@ -10,6 +10,13 @@
 export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=1'];
 export const WORKER_NODE_FLAGS = ['--enable-source-maps'];
 
+/**
+ * Server environment defaults. libuv's thread pool runs every filesystem call; ingest keeps up to
+ * 4 instances per request in flight, each waiting on an fsync, so the default 4 threads would make
+ * uploads queue behind each other's fsyncs.
+ */
+export const SERVER_ENV_DEFAULTS: Record<string, string> = { UV_THREADPOOL_SIZE: '16' };
+
 /** Bundled entry points (scripts/bundle.ts, `pnpm --filter <app> build`). */
 export const SERVER_ENTRY = 'apps/server/dist/main.mjs';
 export const WORKER_ENTRY = 'apps/worker/dist/main.mjs';

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
 import { ensureRedis, startEmbeddedPostgres, startS3rver } from '@vetpacs/devservices';
-import { SERVER_ENTRY, SERVER_NODE_FLAGS, WORKER_ENTRY, WORKER_NODE_FLAGS } from './runtime';
+import { SERVER_ENTRY, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS, WORKER_ENTRY, WORKER_NODE_FLAGS } from './runtime';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = path.join(root, '.data');
@@ -53,7 +53,7 @@ async function main() {
     await mkdir(env.STORAGE_FS_ROOT, { recursive: true });
   }
   // Ingest overlaps fsyncs of several instances; libuv's default 4 threads would serialise them.
-  env.UV_THREADPOOL_SIZE ??= '16';
+  for (const [k, v] of Object.entries(SERVER_ENV_DEFAULTS)) env[k] ??= v;
   env.UPLOAD_STAGING_DIR ??= path.join(dataDir, 'uploads');
 
   const { applied } = await migrate(env.DATABASE_URL);

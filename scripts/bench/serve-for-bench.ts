@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, startS3rver, withDatabase } from '@vetpacs/devservices';
-import { SERVER_ENTRY, SERVER_NODE_FLAGS } from '../runtime';
+import { SERVER_ENTRY, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS } from '../runtime';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const admin = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -23,6 +23,7 @@ await createDatabaseIfMissing(admin, dbName);
 const databaseUrl = withDatabase(admin, dbName);
 await migrate(databaseUrl);
 const env: Record<string, string> = {
+  ...SERVER_ENV_DEFAULTS,
   ...(process.env as Record<string, string>),
   DATABASE_URL: databaseUrl,
   QUEUE_PREFIX: dbName,

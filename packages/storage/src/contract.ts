@@ -233,6 +233,21 @@ export function describeObjectStoreContract(
       expect((await read(key)).toString()).toBe('first');
     });
 
+    it('unique puts (new keys written in place) round-trip and leave nothing when the source fails', async () => {
+      const key = `${ns('unique')}/obj`;
+      const data = patternBytes(3 * MiB + 5);
+      const put = await store.put(key, data, { unique: true });
+      expect(put.sha256).toBe(sha256(data));
+      expect((await read(key)).equals(data)).toBe(true);
+      const failing = `${ns('unique-fail')}/obj`;
+      await expect(store.put(failing, patternStream(4 * MiB, { failAfter: 1 * MiB }).stream, { unique: true })).rejects.toThrow(/fixture source failed/);
+      expect(await store.head(failing)).toBeNull();
+      const wrong = `${ns('unique-integrity')}/obj`;
+      await expect(store.put(wrong, data, { unique: true, expectedSize: 1 })).rejects.toBeInstanceOf(ObjectIntegrityError);
+      expect(await store.head(wrong)).toBeNull();
+      await expectNoLeftovers();
+    });
+
     it('stops and cleans up when the signal aborts mid-stream', async () => {
       const key = `${ns('abort')}/obj`;
       const ac = new AbortController();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeObjectStoreContract } from './contract';
-import { InvalidObjectKeyError, StorageUnavailableError } from './errors';
+import { InvalidObjectKeyError, ObjectExistsError, StorageUnavailableError } from './errors';
 import { FsObjectStore } from './fs-store';
 import { createObjectStore } from './index';
 
@@ -70,6 +70,23 @@ describe('FsObjectStore specifics', () => {
     await store.delete('prune/deep/er/obj');
     await expect(stat(path.join(root, 'prune', 'deep'))).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await stat(path.join(root, 'prune', 'keep'))).isFile()).toBe(true);
+  });
+
+  it('unique puts refuse an existing key without touching it, and recreate a shard directory pruned under them', async () => {
+    const store = new FsObjectStore(root);
+    await store.put('uniq/shard/a', Buffer.from('first'), { unique: true });
+    await expect(store.put('uniq/shard/a', Buffer.from('second'), { unique: true })).rejects.toBeInstanceOf(ObjectExistsError);
+    expect(await readFile(path.join(root, 'uniq', 'shard', 'a'), 'utf8')).toBe('first');
+    // The store remembers directories it made; a delete that empties one prunes it.
+    await store.delete('uniq/shard/a');
+    await expect(stat(path.join(root, 'uniq'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await store.put('uniq/shard/b', Buffer.from('b'), { unique: true });
+    expect(await readFile(path.join(root, 'uniq', 'shard', 'b'), 'utf8')).toBe('b');
+    // Another process pruning it (not through this store) is handled the same way.
+    await rm(path.join(root, 'uniq'), { recursive: true });
+    await store.put('uniq/shard/c', Buffer.from('c'), { unique: true });
+    await store.put('uniq/shard/d', Buffer.from('d'));
+    expect((await readdir(path.join(root, 'uniq', 'shard'))).sort()).toEqual(['c', 'd']);
   });
 
   it('ping fails readably, and nothing is created, when the root is missing', async () => {

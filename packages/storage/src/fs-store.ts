@@ -74,7 +74,8 @@ export class FsObjectStore implements ObjectStore {
     assertPutOptions(opts);
     opts.signal?.throwIfAborted();
     // Early refusal saves streaming a large body for nothing; link() below is the atomic check.
-    if (opts.ifNoneMatch && (await this.head(key))) throw new ObjectExistsError(key);
+    if (opts.ifNoneMatch && !opts.unique && (await this.head(key))) throw new ObjectExistsError(key);
+    if (opts.unique) return this.#putInPlace(key, target, body, opts);
 
     if (!this.#tmpReady) {
       await this.#ensureTmpDir();
@@ -100,6 +101,53 @@ export class FsObjectStore implements ObjectStore {
       throw translatePutError(key, opts, err);
     } finally {
       if (!committed) await rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  /**
+   * `unique` keys: create the file exclusively under its final name, stream, fsync, fsync the
+   * directory. The file's fsync commits the journal transaction that also holds its directory
+   * entry, so the directory fsync that follows finds nothing left to commit on ext4/XFS (it is
+   * still issued: POSIX only promises the name is durable after it).
+   */
+  async #putInPlace(key: string, target: string, body: Readable | Buffer, opts: PutOptions): Promise<PutResult> {
+    const dir = path.dirname(target);
+    let fh: Awaited<ReturnType<typeof open>> | undefined;
+    for (let attempt = 1; !fh; attempt++) {
+      try {
+        if (!this.#knownDirs.has(dir)) {
+          const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+          if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
+          if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
+          this.#knownDirs.add(dir);
+        }
+        fh = await open(target, 'wx', 0o644);
+      } catch (err) {
+        this.#knownDirs.delete(dir);
+        const code = errnoCode(err);
+        // A concurrent delete pruned the (momentarily empty) directory: create it again.
+        if (code === 'ENOENT' && attempt < 5) continue;
+        if (code === 'EEXIST') throw new ObjectExistsError(key);
+        if (code && CONFLICT_CODES.has(code)) {
+          throw new InvalidObjectKeyError(key, 'conflicts with an existing key (the fs backend cannot hold both "a" and "a/b")');
+        }
+        throw translatePutError(key, opts, err);
+      }
+    }
+    try {
+      const hasher = new HashingPassThrough(opts.expectedSize);
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      // The stream owns the handle: `flush: true` fsyncs it before closing it; pipeline resolves
+      // after the close.
+      await pipeline(source, hasher, createWriteStream('', { fd: fh, flush: true }), { signal: opts.signal });
+      const { size, sha256 } = hasher.digest.digest();
+      assertIntegrity(key, opts, size, sha256);
+      await fsyncDir(dir);
+      return { key, size, sha256 };
+    } catch (err) {
+      await fh.close().catch(() => {}); // no-op when the stream already closed it
+      await unlink(target).catch(() => {});
+      throw translatePutError(key, opts, err);
     }
   }
 

@@ -10,6 +10,17 @@ export interface PutOptions {
   expectedSha256?: string;
   /** Refuse to overwrite: throw ObjectExistsError when the key already holds an object. */
   ifNoneMatch?: boolean;
+  /**
+   * The caller guarantees the key is new (never used before, never written concurrently): the key
+   * embeds a random suffix and nothing references it until `put` has resolved. The filesystem
+   * backend then writes the file in place, exclusively created, instead of into a temp file that
+   * is renamed: one journal commit per object instead of two (the rename is a second metadata
+   * change that the directory fsync must commit). The difference from the default: a crash in the
+   * middle can leave a partial file under this unreferenced key (an error never does: it is
+   * removed), and an existing key is refused with ObjectExistsError. S3 puts are atomic either
+   * way and ignore the hint.
+   */
+  unique?: boolean;
   /** Aborting stops the upload, removes partial data and rejects with the signal's reason. */
   signal?: AbortSignal;
 }

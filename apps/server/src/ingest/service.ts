@@ -169,7 +169,8 @@ export class IngestService implements UploadIngestor {
     );
     let stored: { key: string; size: number; sha256: string };
     try {
-      stored = await this.deps.store.put(key, body, { contentType: 'application/dicom' });
+      // The key embeds a random suffix and nothing refers to it before this resolves: see PutOptions.unique.
+      stored = await this.deps.store.put(key, body, { contentType: 'application/dicom', unique: true });
     } catch (err) {
       // The store guarantees a failed put leaves no object.
       if (err instanceof IngestRejection) {
