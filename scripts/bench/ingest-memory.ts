@@ -1,7 +1,8 @@
 /**
  * Memory benchmark: streams a 2 GB study into a running server with STOW-RS — one request with many
  * 8 MB radiograph-sized instances, then one 2 GB multi-frame instance — generated on the fly (never
- * held in memory here either), and reports the server's peak RSS (VmHWM) and throughput.
+ * held in memory here either), then retrieves both back with WADO-RS (series of 8 MB instances; the
+ * whole 4 GB study), and reports the server's peak RSS and throughput for each phase.
  *   BASE=http://127.0.0.1:18080/dicomweb TOKEN=… PID=… node --import tsx scripts/bench/ingest-memory.ts
  * (scripts/bench/serve-for-bench.ts prints BASE, TOKEN and PID.)
  */
@@ -84,3 +85,25 @@ console.log(`server RSS before: ${status().rssMB.toFixed(0)} MB`);
 const perInstance = 2048 * 2048 * 2;
 await stow('2 GB study of 8 MB instances (one STOW request)', Array.from({ length: Math.round(TOTAL / perInstance) }, (_, n) => ({ uid: `2.25.4242.1.${n + 1}`, rows: 2048, cols: 2048, frames: 1 })));
 await stow('one 2 GB multi-frame instance', [{ uid: '2.25.4242.2.1', rows: 1024, cols: 1024, frames: Math.round(TOTAL / (1024 * 1024 * 2)) }]);
+
+/** WADO-RS retrieve of `path` as stored (`transfer-syntax=*`), read and discarded as it arrives. */
+async function retrieve(label: string, path: string) {
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, status().rssMB);
+  }, 100);
+  const t0 = performance.now();
+  const res = await fetch(`${base}${path}`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+  });
+  let bytes = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  const s = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  console.log(
+    `${label}: HTTP ${res.status}, ${(bytes / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s = ${(bytes / 1e6 / s).toFixed(1)} MB/s; server RSS peak during response ${peak.toFixed(0)} MB`,
+  );
+}
+
+await retrieve('retrieve the 2 GB series of 8 MB instances (WADO-RS)', `/studies/2.25.4242/series/2.25.4242.2048`);
+await retrieve('retrieve the whole 4 GB study (WADO-RS)', '/studies/2.25.4242');
