@@ -53,8 +53,9 @@ await db.close();
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 // The server runs as in production (`npm start`): the bundle with the production flags. Build it
 // first (`pnpm --filter @vetpacs/server build`; ingest.sh does). BENCH_TSX=1 runs the sources.
-// BENCH_NODE_ARGS come after the production flags, so they can override them.
-const args = process.env.BENCH_TSX === '1' ? [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')] : [...SERVER_NODE_FLAGS, ...nodeArgs, path.join(root, SERVER_ENTRY)];
+// BENCH_NODE_ARGS come after the production flags, so they can override them. BENCH_SERVER_ENTRY
+// runs another bundle (A/B runs: `node --import tsx scripts/bundle.ts apps/server/src/main.ts /tmp/a.mjs`).
+const args = process.env.BENCH_TSX === '1' ? [...nodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')] : [...SERVER_NODE_FLAGS, ...nodeArgs, path.resolve(root, process.env.BENCH_SERVER_ENTRY ?? SERVER_ENTRY)];
 const server = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
 for (let i = 0; i < 300; i++) {
   try {

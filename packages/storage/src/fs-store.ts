@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { access, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -135,15 +135,25 @@ export class FsObjectStore implements ObjectStore {
       }
     }
     try {
-      const hasher = new HashingPassThrough(opts.expectedSize);
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      // The stream owns the handle: `flush: true` fsyncs it before closing it; pipeline resolves
-      // after the close.
-      await pipeline(source, hasher, createWriteStream('', { fd: fh, flush: true }), { signal: opts.signal });
-      const { size, sha256 } = hasher.digest.digest();
-      assertIntegrity(key, opts, size, sha256);
+      let result: { size: number; sha256: string };
+      if (Buffer.isBuffer(body)) {
+        // Whole object in memory (small instances): hash it, then write, fsync, close — no streams.
+        result = { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+        assertIntegrity(key, opts, result.size, result.sha256);
+        opts.signal?.throwIfAborted();
+        await fh.writeFile(body);
+        await fh.sync();
+        await fh.close();
+      } else {
+        const hasher = new HashingPassThrough(opts.expectedSize);
+        // The stream owns the handle: `flush: true` fsyncs it before closing it; pipeline resolves
+        // after the close.
+        await pipeline(body, hasher, createWriteStream('', { fd: fh, flush: true }), { signal: opts.signal });
+        result = hasher.digest.digest();
+        assertIntegrity(key, opts, result.size, result.sha256);
+      }
       await fsyncDir(dir);
-      return { key, size, sha256 };
+      return { key, ...result };
     } catch (err) {
       await fh.close().catch(() => {}); // no-op when the stream already closed it
       await unlink(target).catch(() => {});

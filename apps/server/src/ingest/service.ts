@@ -12,6 +12,13 @@ import type { IngestRepo } from './repo';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
 import { type IngestContext, IngestRejection, type InstanceReceipt, type RecordOutcome } from './types';
 
+/**
+ * Instances that end within this many bytes after their header are read whole before storing:
+ * one parse, one buffer write instead of a chain of streams (tiny studies, CT/MR slices of 512² at
+ * 16 bits are ~0.5 MB). At most IngestPipeline's depth of them are held per request.
+ */
+const SMALL_INSTANCE_BYTES = 1024 * 1024;
+
 export interface IngestLimits {
   maxInstanceBytes: number;
 }
@@ -118,26 +125,31 @@ export class IngestService implements UploadIngestor {
     });
     const tooLarge = () => reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
 
-    // 1. Buffer only until the header (everything before Pixel Data) is parsed: that names the key.
+    // 1. Buffer until the header (everything before Pixel Data) is parsed — that names the key —
+    //    and a little beyond it: an instance that ends within SMALL_INSTANCE_BYTES (most CT/MR
+    //    slices, SRs, tiny studies) is then complete in memory, parsed once and stored from one
+    //    buffer; a larger one streams from there on. Memory per instance stays bounded either way.
     let header: ParsedInstance | undefined;
+    let ended = false;
+    let headBytes = 0;
     try {
-      for (let r = await it.next(); !r.done; r = await it.next()) {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          ended = true;
+          break;
+        }
         head.push(r.value);
+        headBytes += r.value.length;
         collector.push(r.value);
         if (collector.bytesReceived > this.limits.maxInstanceBytes) {
           await drain();
           return tooLarge();
         }
-        if (collector.headerComplete) {
-          header = collector.finishPartial();
-          break;
-        }
+        if (collector.headerComplete && headBytes > SMALL_INSTANCE_BYTES) break;
       }
-      // No pixel data (e.g. SR, encapsulated PDF): the whole (small) file is the header.
-      if (!header) {
-        header = collector.finish();
-        onConsumed();
-      }
+      if (ended) onConsumed();
+      header = ended ? collector.finish() : collector.finishPartial();
     } catch (err) {
       if (err instanceof DicomValidationError) {
         await drain();
@@ -151,22 +163,25 @@ export class IngestService implements UploadIngestor {
       return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
     }
 
-    // 2. Stream header + rest to the object store; the collector keeps walking fragment items.
+    // 2. Store: from memory when complete, else header + the rest streamed (the collector keeps
+    //    walking fragment items as the bytes pass).
     const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
     const limit = this.limits.maxInstanceBytes;
-    const body = Readable.from(
-      (async function* () {
-        yield* head;
-        head.length = 0;
-        for (let r = await it.next(); !r.done; r = await it.next()) {
-          collector.push(r.value);
-          if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
-          yield r.value;
-        }
-        onConsumed();
-      })(),
-      { objectMode: false },
-    );
+    const body = ended
+      ? Buffer.concat(head, headBytes)
+      : Readable.from(
+          (async function* () {
+            yield* head;
+            head.length = 0;
+            for (let r = await it.next(); !r.done; r = await it.next()) {
+              collector.push(r.value);
+              if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
+              yield r.value;
+            }
+            onConsumed();
+          })(),
+          { objectMode: false },
+        );
     let stored: { key: string; size: number; sha256: string };
     try {
       // The key embeds a random suffix and nothing refers to it before this resolves: see PutOptions.unique.
@@ -187,7 +202,7 @@ export class IngestService implements UploadIngestor {
     // 3. Verify what arrived, then index. Anything that fails from here removes the object again.
     let parsed: ParsedInstance;
     try {
-      parsed = collector.finish();
+      parsed = ended ? header : collector.finish();
     } catch (err) {
       await this.deps.store.delete(key);
       if (err instanceof DicomValidationError) return reject(err.code, err.message, ids);
