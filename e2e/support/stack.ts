@@ -5,13 +5,13 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, ensureRedis, startS3rver, withDatabase } from '@vetpacs/devservices';
+import { SERVER_ENTRY, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS, WORKER_ENTRY, WORKER_NODE_FLAGS } from '../../scripts/runtime';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const log = (m: string) => process.stdout.write(`[e2e] ${m}\n`);
@@ -26,8 +26,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function launch(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+/** Starts a bundled app exactly as `npm start` and the container image do (scripts/runtime.ts). */
+function launch(name: string, entry: string, env: NodeJS.ProcessEnv, flags: string[]): ChildProcess {
+  const child = spawn(process.execPath, [...flags, entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') log(`${name} exited (${signal ?? code})`);
   });
@@ -75,10 +76,15 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
     const build = spawnSync('pnpm', ['--filter', '@vetpacs/web', 'build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('apps/web build failed');
   }
+  // The browser tests run the production bundles (scripts/bundle.ts), so CI proves they work.
+  log('bundling the server and the worker');
+  const bundle = spawnSync('pnpm', ['--filter', '@vetpacs/server', '--filter', '@vetpacs/worker', 'build'], { cwd: root, stdio: 'inherit' });
+  if (bundle.status !== 0) throw new Error('server/worker bundle failed');
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
+    ...SERVER_ENV_DEFAULTS,
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -96,7 +102,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
     S3_FORCE_PATH_STYLE: 'true',
     UPLOAD_STAGING_DIR: staging,
   };
-  const server = launch('server', 'apps/server/src/main.ts', env);
+  const server = launch('server', SERVER_ENTRY, env, SERVER_NODE_FLAGS);
   let worker: ChildProcess | undefined;
   const stopAll = async () => {
     await stop(worker);
@@ -116,8 +122,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
       await new Promise((r) => setTimeout(r, 100));
     }
     // Thumbnails come from the worker (apps/worker); without it studies show placeholders.
-    if (existsSync(path.join(root, 'apps/worker/src/main.ts'))) worker = launch('worker', 'apps/worker/src/main.ts', env);
-    else log('apps/worker/src/main.ts not found: running without a worker (no thumbnails)');
+    worker = launch('worker', WORKER_ENTRY, env, WORKER_NODE_FLAGS);
 
     if (opts.seedDemo) {
       log('seeding the demo practice through STOW');
