@@ -4,6 +4,7 @@ import { requireAuth } from '../auth/plugin';
 import { notAcceptable, notFound } from '../lib/errors';
 import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot } from './http';
 import type { QidoLevel } from './qido-attributes';
+import { qidoRowsToJsonText } from './qido-json';
 import { parseQidoQuery } from './qido-query';
 import { runQido } from './qido-repo';
 
@@ -38,23 +39,25 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
     if (req.params.study) scope.StudyInstanceUID = req.params.study;
     if (req.params.series) scope.SeriesInstanceUID = req.params.series;
     const q = parseQidoQuery(level, req.query as Record<string, string | string[]>, scope);
-    const root = dicomwebRoot(req, publicUrl);
-    const page = await runQido(db, auth.practiceId, q, root);
+    const rows = await runQido(db, auth.practiceId, q);
     // A resource path naming a study/series the practice does not hold is a missing resource (404),
     // not an empty search: the same answer whether the UID is unknown or another practice's.
-    if (!page.count && (scope.StudyInstanceUID || scope.SeriesInstanceUID)) await assertScopeExists(db, auth.practiceId, scope);
+    if (!rows.length && (scope.StudyInstanceUID || scope.SeriesInstanceUID)) await assertScopeExists(db, auth.practiceId, scope);
     const warnings: string[] = [];
     if (q.unsupported.length) {
       warnings.push(`299 vetpacs "The following query parameters are not supported and were ignored: ${q.unsupported.join(', ').slice(0, 500)}"`);
     }
-    // PS3.18 §8.3.4.4: more results than the server's maximum → the client pages on with offset.
-    if (page.count > q.limit && q.capped) {
-      warnings.push('299 vetpacs "The number of results exceeded the maximum supported by the server. Additional results can be requested."');
+    if (rows.length > q.limit) {
+      rows.length = q.limit;
+      // PS3.18 §8.3.4.4: the client pages on with offset.
+      if (q.capped) {
+        warnings.push('299 vetpacs "The number of results exceeded the maximum supported by the server. Additional results can be requested."');
+      }
     }
     if (warnings.length) reply.header('Warning', warnings.map((w) => w.replace(/[\r\n]/g, ' ')));
-    // The results are DICOM JSON text already (written by Postgres): no parse/stringify round trip.
+    const root = dicomwebRoot(req, publicUrl);
+    const body = qidoRowsToJsonText(rows, q, root);
     // Only attributes copied from stored instance JSON (includefield) can carry the BulkDataURI placeholder.
-    const body = `[${page.body}]`;
     return reply
       .header('Cache-Control', CACHE_REVALIDATE)
       .type('application/dicom+json')
