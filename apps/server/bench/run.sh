@@ -16,6 +16,7 @@ ORTHANC=${ORTHANC-sqlite}  # ORTHANC="" skips the peer
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 tsx() { node --import tsx "$@"; }
+pnpm --filter @vetpacs/server build >/dev/null   # serve.ts runs the bundle, as `npm start` does
 
 rss_watch() { # peak RSS (KiB) of a process tree root, sampled every 0.2 s, written on exit
   local pid=$1 out=$2 peak=0 r
