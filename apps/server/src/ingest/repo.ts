@@ -44,7 +44,9 @@ export class IngestRepo {
   private readonly records: GroupCommit<RecordItem, RecordOutcome>;
 
   constructor(private readonly db: Db) {
-    this.records = new GroupCommit((items) => this.writeRecords(items), { maxBatch: 64, lanes: 1 });
+    // At most 32 per batch: each item is a subtransaction that writes, and Postgres caches only 64
+    // subtransaction ids per backend before every other session's snapshots get slower.
+    this.records = new GroupCommit((items) => this.writeRecords(items), { maxBatch: 32, lanes: 1 });
   }
 
   /**
