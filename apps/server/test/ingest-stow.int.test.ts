@@ -55,6 +55,30 @@ describe('STOW-RS ingest', () => {
     expect(study).toMatchObject({ siteId: practice.siteId, numberOfInstances: 2, numberOfSeries: 1, modalitiesInStudy: ['DX'] });
   });
 
+  it('group-commits parallel instances but rejects only the one whose series is in another study', async () => {
+    // Three requests at once, several parts each: their records share database transactions
+    // (GroupCommit); one part's failure must not take the others of its batch with it.
+    const series = '1.2.826.0.1.3680043.10.1000.9100.1';
+    const owner = makeDicom({ seed: 9100, studyInstanceUid: '1.2.826.0.1.3680043.10.1000.9100', seriesInstanceUid: series, sopInstanceUid: `${series}.1`, rows: 16, columns: 16 });
+    expect((await stow(server, practice.bearer, [{ body: owner }])).status).toBe(200);
+    const stray = makeDicom({ seed: 9101, studyInstanceUid: '1.2.826.0.1.3680043.10.1000.9101', seriesInstanceUid: series, sopInstanceUid: `${series}.2`, rows: 16, columns: 16 });
+    const good = (r: number, n: number) =>
+      makeDicom({ seed: 9200 + r, studyInstanceUid: `1.2.826.0.1.3680043.10.1000.92${r}`, seriesInstanceUid: `1.2.826.0.1.3680043.10.1000.92${r}.1`, sopInstanceUid: `1.2.826.0.1.3680043.10.1000.92${r}.1.${n}`, instanceNumber: n, rows: 16, columns: 16 });
+    const requests = [0, 1, 2].map((r) => [1, 2, 3, 4, 5].map((n) => (r === 1 && n === 3 ? stray : good(r, n))));
+    const responses = await Promise.all(requests.map((files) => stow(server, practice.bearer, files.map((body) => ({ body })))));
+    expect(responses.map((r) => r.status)).toEqual([200, 202, 200]);
+    expect(responses[1]!.json['00081199']?.Value).toHaveLength(4);
+    expect(responses[1]!.json['00081198']?.Value).toEqual([expect.objectContaining({ '00081155': { vr: 'UI', Value: [`${series}.2`] } })]);
+    for (const r of [0, 1, 2]) {
+      expect(await server.deps.db.instance.count({ where: { practiceId: practice.id, sopInstanceUid: { startsWith: `1.2.826.0.1.3680043.10.1000.92${r}.1.` } } })).toBe(r === 1 ? 4 : 5);
+    }
+    expect(await server.deps.db.instance.count({ where: { practiceId: practice.id, sopInstanceUid: `${series}.2` } })).toBe(0);
+    expect(await server.deps.db.study.count({ where: { practiceId: practice.id, studyInstanceUid: '1.2.826.0.1.3680043.10.1000.9101' } })).toBe(0);
+    const keys: string[] = [];
+    for await (const o of server.deps.store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
+    expect(keys.filter((k) => k.includes(`/${series}.2.`))).toEqual([]);
+  });
+
   it('answers a re-send as success without new rows or objects', async () => {
     const file = makeDicom({ seed: 202, sopInstanceUid: '1.2.826.0.1.3680043.10.1000.888.1', rows: 32, columns: 32 });
     const first = await stow(server, practice.bearer, [{ body: file }]);
