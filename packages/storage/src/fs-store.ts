@@ -12,6 +12,7 @@ import {
   StorageUnavailableError,
 } from './errors';
 import { HashingPassThrough } from './hashing';
+import { readAhead } from './read-ahead';
 import { assertValidKey, assertValidPrefix } from './keys';
 import {
   assertIntegrity,
@@ -176,11 +177,11 @@ export class FsObjectStore implements ObjectStore {
       const st = await fh.stat();
       if (!st.isFile()) throw new ObjectNotFoundError(key);
       const size = st.size;
-      if (!opts.range) return { body: fh.createReadStream(), size, contentLength: size };
+      if (!opts.range) return { body: readAhead(fh, 0, size - 1), size, contentLength: size };
       const { start } = opts.range;
       if (start >= size) throw new InvalidRangeError(key, opts.range, size);
       const end = Math.min(opts.range.end ?? size - 1, size - 1);
-      return { body: fh.createReadStream({ start, end }), size, contentLength: end - start + 1 };
+      return { body: readAhead(fh, start, end), size, contentLength: end - start + 1 };
     } catch (err) {
       await fh.close().catch(() => {});
       throw err;
