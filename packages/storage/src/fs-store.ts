@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { access, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors';
-import { HashingPassThrough } from './hashing';
+import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
 import { assertValidKey, assertValidPrefix } from './keys';
 import {
@@ -29,6 +29,11 @@ export const FS_TMP_DIR = '.tmp';
 
 /** A key's path component was a file, or the key names a directory: S3 allows both, a filesystem cannot. */
 const CONFLICT_CODES = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
+
+function keyConflictError(key: string, code: string | undefined): InvalidObjectKeyError | undefined {
+  if (!code || !CONFLICT_CODES.has(code)) return undefined;
+  return new InvalidObjectKeyError(key, 'conflicts with an existing key (the fs backend cannot hold both "a" and "a/b")');
+}
 
 /**
  * {@link ObjectStore} on a local directory, for single-practice installs (typically a RAID volume).
@@ -116,12 +121,7 @@ export class FsObjectStore implements ObjectStore {
     let fh: Awaited<ReturnType<typeof open>> | undefined;
     for (let attempt = 1; !fh; attempt++) {
       try {
-        if (!this.#knownDirs.has(dir)) {
-          const made = await mkdir(dir, { recursive: true, mode: 0o755 });
-          if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
-          if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
-          this.#knownDirs.add(dir);
-        }
+        await this.#ensureDir(dir);
         fh = await open(target, 'wx', 0o644);
       } catch (err) {
         this.#knownDirs.delete(dir);
@@ -129,17 +129,14 @@ export class FsObjectStore implements ObjectStore {
         // A concurrent delete pruned the (momentarily empty) directory: create it again.
         if (code === 'ENOENT' && attempt < 5) continue;
         if (code === 'EEXIST') throw new ObjectExistsError(key);
-        if (code && CONFLICT_CODES.has(code)) {
-          throw new InvalidObjectKeyError(key, 'conflicts with an existing key (the fs backend cannot hold both "a" and "a/b")');
-        }
-        throw translatePutError(key, opts, err);
+        throw keyConflictError(key, code) ?? translatePutError(key, opts, err);
       }
     }
     try {
       let result: { size: number; sha256: string };
       if (Buffer.isBuffer(body)) {
         // Whole object in memory (small instances): hash it, then write, fsync, close — no streams.
-        result = { size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+        result = { size: body.length, sha256: sha256Hex(body) };
         assertIntegrity(key, opts, result.size, result.sha256);
         opts.signal?.throwIfAborted();
         await fh.writeFile(body);
@@ -287,13 +284,8 @@ export class FsObjectStore implements ObjectStore {
     // A concurrent delete may prune the (momentarily empty) directory between mkdir and rename;
     // that shows up as ENOENT and a retry recreates it.
     for (let attempt = 1; ; attempt++) {
-      let created: string | undefined;
       try {
-        if (!this.#knownDirs.has(dir)) {
-          created = await mkdir(dir, { recursive: true, mode: 0o755 });
-          if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
-          this.#knownDirs.add(dir);
-        }
+        await this.#ensureDir(dir);
         if (exclusive) {
           // link() fails with EEXIST if the name exists: an atomic "if none match".
           await link(tmp, target);
@@ -307,21 +299,25 @@ export class FsObjectStore implements ObjectStore {
         this.#knownDirs.delete(dir);
         if (code === 'ENOENT' && attempt < 5) continue;
         if (code === 'EEXIST' && exclusive && (await this.head(key))) throw new ObjectExistsError(key);
-        if (code && CONFLICT_CODES.has(code)) {
-          throw new InvalidObjectKeyError(key, 'conflicts with an existing key (the fs backend cannot hold both "a" and "a/b")');
-        }
-        throw err;
+        throw keyConflictError(key, code) ?? err;
       }
       await fsyncDir(dir);
-      // Newly created directories must also be recorded in their parents to survive a crash.
-      if (created) {
-        for (let d = dir; d !== path.dirname(created); ) {
-          d = path.dirname(d);
-          await fsyncDir(d);
-        }
-      }
       return;
     }
+  }
+
+  /**
+   * Creates `dir` (and missing parents) unless this process already knows it exists; newly
+   * created directories are fsynced into their parents so they survive a crash. Objects share a
+   * few thousand shard directories, so this skips a mkdir per put. A directory pruned by a delete
+   * is forgotten by the callers on ENOENT.
+   */
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#knownDirs.has(dir)) return;
+    const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
+    if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
+    this.#knownDirs.add(dir);
   }
 
   async #pruneEmptyDirs(dir: string): Promise<void> {

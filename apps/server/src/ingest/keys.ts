@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '@vetpacs/db';
 
 /**
  * Object key of one stored original. Derived from the practice id and validated DICOM UIDs only
@@ -15,6 +16,6 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 export function originalObjectKey(practiceId: string, sopInstanceUid: string): string {
   const suffix = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-  const shard = createHash('sha256').update(sopInstanceUid).digest('hex').slice(0, 3);
+  const shard = sha256Hex(sopInstanceUid).slice(0, 3);
   return `practices/${practiceId}/originals/${shard}/${sopInstanceUid}.${suffix}.dcm`;
 }

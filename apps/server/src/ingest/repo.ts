@@ -109,21 +109,24 @@ export class IngestRepo {
 
   /**
    * Stores the receipts of a request (one row each, so an uploader can query them after the
-   * response is lost) and its audit event, in one statement: one round trip and one commit.
+   * response is lost) in one statement, and its audit event through the shared audit repository,
+   * in parallel.
    */
   async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[], details: Record<string, unknown>): Promise<void> {
+    await Promise.all([this.saveReceipts(ctx, receipts), this.audit(ctx, 'ingest.upload', 'upload', ctx.uploadId, details)]);
+  }
+
+  private async saveReceipts(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
+    if (!receipts.length) return;
     const actorColumn = (type: IngestContext['actor']['type']) => (ctx.actor.type === type ? ctx.actor.id : null);
+    // Raw SQL on the hot path: one statement for any number of receipts, no Prisma compile step.
     await this.db.pool.query({
-      name: 'ingest_finish_request',
-      text: `WITH r AS (
-          INSERT INTO receipt (id, practice_id, upload_id, sop_instance_uid, study_instance_uid, series_instance_uid,
-                               status, reason, sha256, byte_size, gateway_id, user_id, api_token_id)
-          SELECT gen_random_uuid(), $1::uuid, $2, x.sop, x.study, x.series, x.status::receipt_status, x.reason, x.sha256,
-                 x.size, $3::uuid, $4::uuid, $5::uuid
-            FROM jsonb_to_recordset($6::jsonb) AS x(sop text, study text, series text, status text, reason text, sha256 text, size bigint)
-          RETURNING 1)
-        INSERT INTO audit_event (id, practice_id, actor_type, actor_id, action, entity_type, entity_id, source_ip, details)
-        VALUES (gen_random_uuid(), $1::uuid, $7::actor_type, $8, 'ingest.upload', 'upload', $2, $9, $10::jsonb)`,
+      name: 'ingest_save_receipts',
+      text: `INSERT INTO receipt (id, practice_id, upload_id, sop_instance_uid, study_instance_uid, series_instance_uid,
+                                 status, reason, sha256, byte_size, gateway_id, user_id, api_token_id)
+             SELECT gen_random_uuid(), $1::uuid, $2, x.sop, x.study, x.series, x.status::receipt_status, x.reason, x.sha256,
+                    x.size, $3::uuid, $4::uuid, $5::uuid
+               FROM jsonb_to_recordset($6::jsonb) AS x(sop text, study text, series text, status text, reason text, sha256 text, size bigint)`,
       values: [
         ctx.practiceId,
         ctx.uploadId,
@@ -136,10 +139,6 @@ export class IngestRepo {
             status: r.status, reason: r.reason ?? null, sha256: r.sha256 ?? null, size: r.size ?? null,
           })),
         ),
-        ctx.actor.type,
-        ctx.actor.id,
-        ctx.sourceIp ?? null,
-        JSON.stringify(details),
       ],
     });
   }
