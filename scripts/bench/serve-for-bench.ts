@@ -1,10 +1,12 @@
 /**
  * Starts one server for a benchmark run on a fresh database and empty storage, and prints
- * `BASE=… TOKEN=… PID=…` for the bench harness. Storage: BENCH_STORAGE=s3 (local s3rver) or fs.
- * Stops everything on SIGTERM/SIGINT. Used by scripts/bench/ingest.sh.
+ * `BASE=… TOKEN=… PID=… DATABASE_URL=… PRACTICE=… OBJECTS=…` for the bench scripts (OBJECTS: the
+ * fs store's root, empty for s3). Storage: BENCH_STORAGE=s3 (local s3rver) or fs. Stops everything
+ * (server, s3rver, database, files) on SIGTERM/SIGINT. Used by scripts/bench/ingest.sh and by the
+ * DICOMweb benchmark (apps/server/bench/run.sh, metadata-encodings.sh).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
@@ -34,9 +36,10 @@ const env: Record<string, string> = {
   NODE_ENV: 'production',
 };
 let s3: Awaited<ReturnType<typeof startS3rver>> | undefined;
+const objects = backend === 'fs' ? path.join(work, 'objects') : '';
 if (backend === 'fs') {
-  Object.assign(env, { STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: path.join(work, 'objects') });
-  await (await import('node:fs/promises')).mkdir(env.STORAGE_FS_ROOT!, { recursive: true });
+  Object.assign(env, { STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: objects });
+  await mkdir(objects, { recursive: true });
 } else {
   s3 = await startS3rver({ directory: path.join(work, 's3'), buckets: ['bench'] });
   Object.assign(env, {
@@ -63,7 +66,9 @@ for (let i = 0; i < 300; i++) {
   } catch {}
   await new Promise((r) => setTimeout(r, 100));
 }
-process.stdout.write(`BASE=http://127.0.0.1:${port}/dicomweb TOKEN=${token} PID=${server.pid} S3PID=${process.pid}\n`);
+process.stdout.write(
+  `BASE=http://127.0.0.1:${port}/dicomweb TOKEN=${token} PID=${server.pid} S3PID=${process.pid} DATABASE_URL=${databaseUrl} PRACTICE=${practice.id} OBJECTS=${objects}\n`,
+);
 
 const stop = async () => {
   server.kill('SIGTERM');

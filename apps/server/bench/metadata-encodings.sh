@@ -2,7 +2,7 @@
 # Series metadata of the 300-slice CT per content coding (identity, gzip, br): first request after the
 # document is precomputed (cold) and the median of the next ten (warm), measured with curl.
 #   DATA=/tmp/benchdata bash apps/server/bench/metadata-encodings.sh [label]
-# Fresh database and server (serve.ts), STOW of the ct workload only, precompute-metadata.ts, then curl.
+# Fresh database and server (scripts/bench/serve-for-bench.ts), STOW of the ct workload only, precompute-metadata.ts, then curl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 BENCH=${BENCH:-$(cd ../shared/bench && pwd)}
@@ -12,7 +12,8 @@ label=${1:-metadata}
 out="$RESULTS/$label"
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
-node --import tsx apps/server/bench/serve.ts > "$out.server" &
+pnpm --filter @vetpacs/server build >/dev/null   # serve-for-bench.ts runs the bundle
+BENCH_STORAGE=fs BENCH_PORT=${BENCH_PORT:-18090} node --import tsx scripts/bench/serve-for-bench.ts > "$out.server" &
 launcher=$!
 for _ in $(seq 300); do grep -q '^BASE=' "$out.server" 2>/dev/null && break; sleep 0.2; done
 eval "$(grep '^BASE=' "$out.server")"

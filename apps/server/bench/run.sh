@@ -16,7 +16,7 @@ ORTHANC=${ORTHANC-sqlite}  # ORTHANC="" skips the peer
 mkdir -p "$RESULTS"
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 tsx() { node --import tsx "$@"; }
-pnpm --filter @vetpacs/server build >/dev/null   # serve.ts runs the bundle, as `npm start` does
+pnpm --filter @vetpacs/server build >/dev/null   # serve-for-bench.ts runs the bundle, as `npm start` does
 
 rss_watch() { # peak RSS (KiB) of a process tree root, sampled every 0.2 s, written on exit
   local pid=$1 out=$2 peak=0 r
@@ -29,7 +29,7 @@ rss_watch() { # peak RSS (KiB) of a process tree root, sampled every 0.2 s, writ
 tag="vetpacs-c$CONC"
 echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Not through the tsx() function: $! must be the node process so that kill reaches it.
-node --import tsx apps/server/bench/serve.ts > "$RESULTS/$tag.server" &
+BENCH_STORAGE=fs BENCH_PORT=${BENCH_PORT:-18090} node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
 launcher=$!
 for _ in $(seq 300); do grep -q '^BASE=' "$RESULTS/$tag.server" 2>/dev/null && break; sleep 0.2; done
 eval "$(grep '^BASE=' "$RESULTS/$tag.server")"
