@@ -5,7 +5,7 @@ import { createTestPractice, multipartBody, startTestServer, stowParts, type Tes
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-const stow = (server: TestServer, auth: string, parts: { type?: string; body: Uint8Array }[], study?: string) => stowParts(server, auth, parts, study);
+const stow = stowParts;
 
 describe('STOW-RS ingest', () => {
   let server: TestServer;
