@@ -150,6 +150,13 @@ describe('QIDO-RS matching (PS3.4 C.2.2.2) against dicomweb-client and raw URLs'
     expect((await query('/studies', { accept: 'application/dicom+xml' })).status).toBe(406);
   });
 
+  it('a Warning naming an unsupported key outside Latin-1 is still a valid header (200, not 500)', async () => {
+    const r = await query(`/studies?${encodeURIComponent('Gewicht€✓')}=1&PatientID=PA-002`);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toHaveLength(1);
+    expect(r.headers.get('warning')).toMatch(/^299 vetpacs ".*Gewicht\?\?"$/);
+  });
+
   it('series and instance levels: every resource of PS3.18 Table 10.6.1-2', async () => {
     const series = await client.searchForSeries({ studyInstanceUID: S2 });
     expect(series.map((s) => s['00200011']!.Value![0])).toEqual([1, 2, 3, 4]);

@@ -66,6 +66,15 @@ export function dicomwebRoot(req: FastifyRequest, publicUrl: string | undefined)
   return `${origin}/dicomweb`;
 }
 
+/**
+ * A Warning header value (PS3.18 §8.3.4.1, §8.10.3). Header values must be printable ASCII here:
+ * reasons and echoed query parameter names can carry anything (a patient name, a non-Latin-1 key,
+ * CR/LF), which Node rejects with ERR_INVALID_CHAR; such characters become '?' ('×' becomes 'x').
+ */
+export function warningHeader(text: string): string {
+  return text.replace(/×/g, 'x').replace(/[^\x20-\x7e]/g, '?');
+}
+
 /** Replaces the ingest placeholder in stored DICOM JSON with the served root. */
 export function resolveBulkRoot(json: string, root: string): string {
   return json.replaceAll(BULK_ROOT_PLACEHOLDER, root);

@@ -2,7 +2,7 @@ import type { Db } from '@vetpacs/db';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
 import { notAcceptable, notFound } from '../lib/errors';
-import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot } from './http';
+import { CACHE_REVALIDATE, covers, dicomwebRoot, parseAccept, resolveBulkRoot, warningHeader } from './http';
 import type { QidoLevel } from './qido-attributes';
 import { qidoRowsToJsonText } from './qido-json';
 import { parseQidoQuery } from './qido-query';
@@ -54,7 +54,7 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
         warnings.push('299 vetpacs "The number of results exceeded the maximum supported by the server. Additional results can be requested."');
       }
     }
-    if (warnings.length) reply.header('Warning', warnings.map((w) => w.replace(/[\r\n]/g, ' ')));
+    if (warnings.length) reply.header('Warning', warnings.map(warningHeader));
     const root = dicomwebRoot(req, publicUrl);
     const body = qidoRowsToJsonText(rows, q, root);
     // Only attributes copied from stored instance JSON (includefield) can carry the BulkDataURI placeholder.

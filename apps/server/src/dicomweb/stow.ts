@@ -9,6 +9,7 @@ import type { IngestContext, InstanceReceipt } from '../ingest/types';
 import { badRequest, unsupportedMediaType } from '../lib/errors';
 import { MultipartError, parseMultipartContentType, parseMultipartRelated } from '../lib/multipart-related';
 import { isValidUid } from '@vetpacs/dicom';
+import { warningHeader } from './http';
 
 /** FailureReason (0008,1197) values of PS3.18 §10.5.3 / PS3.4 Annex GG. */
 const FAILURE = {
@@ -121,7 +122,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
     }
     // Human-readable reasons (PS3.18 §8.10.3 Warning header), capped to keep headers small; header
     // values are ASCII, so anything else (e.g. a patient name in a reason) is replaced.
-    const warnings = [...failed, ...conflicts].slice(0, 20).map((r) => `299 vetpacs "${(r.sopInstanceUid ? `${r.sopInstanceUid}: ` : '') + (r.reason ?? r.code ?? '')}"`.replace(/×/g, 'x').replace(/[^\x20-\x7e]/g, '?'));
+    const warnings = [...failed, ...conflicts].slice(0, 20).map((r) => warningHeader(`299 vetpacs "${(r.sopInstanceUid ? `${r.sopInstanceUid}: ` : '') + (r.reason ?? r.code ?? '')}"`));
     if (warnings.length) reply.header('Warning', warnings);
     reply.header('X-Receipts', `/api/receipts/${ctx.uploadId}`);
     const status = ok.length === 0 ? 409 : failed.length || conflicts.length ? 202 : 200;
