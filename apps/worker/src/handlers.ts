@@ -16,14 +16,15 @@ export type HandlerSettings = Pick<WorkerConfig, 'THUMBNAIL_SIZE' | 'TRANSCODE_M
  * added to the registry without a handler here fails compilation, and `startWorkers` refuses to boot.
  */
 export function buildHandlers(deps: WorkerDeps, c: HandlerSettings): JobHandlers {
-  const thumbs = { size: c.THUMBNAIL_SIZE, transcodeMinBytes: c.TRANSCODE_MIN_BYTES };
+  const transcode = { minCompressBytes: c.TRANSCODE_MIN_BYTES, maxBytes: c.TRANSCODE_MAX_BYTES };
+  const thumbs = { size: c.THUMBNAIL_SIZE, transcode };
   return {
     'instance.thumbnail': instanceThumbnailHandler(deps, thumbs),
     'series.thumbnail': seriesThumbnailHandler(deps, thumbs),
-    'instance.transcode': transcodeHandler(deps, { minCompressBytes: c.TRANSCODE_MIN_BYTES, maxBytes: c.TRANSCODE_MAX_BYTES }),
+    'instance.transcode': transcodeHandler(deps, transcode),
     'series.metadata': seriesMetadataHandler(deps),
     'instance.replicate': replicateHandler(deps),
     'integrity.scrub': scrubHandler(deps, { unindexedGraceMs: c.UNINDEXED_GRACE_MINUTES * 60_000 }),
-    reconcile: reconcileHandler(deps, { transcodeMinBytes: c.TRANSCODE_MIN_BYTES }),
+    reconcile: reconcileHandler(deps, { transcode }),
   };
 }

@@ -23,14 +23,25 @@ export interface TranscodeCandidate {
   bitsAllocated: number | null;
 }
 
+/** Size thresholds of {@link transcodeTargets} (the worker's TRANSCODE_MIN_BYTES / TRANSCODE_MAX_BYTES). */
+export interface TranscodePolicy {
+  /** Uncompressed originals at least this large get a lossless compressed copy. */
+  minCompressBytes: number;
+  /** Originals above this size get no copy at all. */
+  maxBytes: number;
+}
+
 /**
  * Which derived copies an instance should get (empty when none):
  * - big endian (retired) and deflated data sets, which browser decoders handle badly or not at all,
  *   are normalised to Explicit VR Little Endian;
  * - JPEG Extended with more than 8 bits (12-bit, which browsers' JPEG decoders cannot read) and
  *   large uncompressed images get a JPEG-LS lossless copy, so remote vets load radiographs faster.
+ * Originals above `maxBytes` get none: transcoding holds the whole file in memory. Every caller
+ * (ingest follow-ups, reconcile, the transcode job) decides through here, so they agree.
  */
-export function transcodeTargets(c: TranscodeCandidate, opts: { minCompressBytes: number }): string[] {
+export function transcodeTargets(c: TranscodeCandidate, opts: TranscodePolicy): string[] {
+  if (Number(c.byteSize) > opts.maxBytes) return [];
   const ts = c.transferSyntaxUid;
   const bits = c.bitsAllocated ?? 0;
   const compressible = bits >= 8 && bits <= 16;

@@ -1,11 +1,11 @@
-import { transcodeTargets } from '@vetpacs/imaging';
+import { type TranscodePolicy, transcodeTargets } from '@vetpacs/imaging';
 import type { JobPayload } from '@vetpacs/jobs';
 import type { WorkerDeps } from '../deps';
 import { derivedKeys } from '../lib/keys';
 import { isRenderable } from '../thumbnails/handlers';
 
 export interface ReconcileSettings {
-  transcodeMinBytes: number;
+  transcode: TranscodePolicy;
 }
 
 export interface ReconcileReport {
@@ -66,7 +66,7 @@ async function reconcilePractice(deps: WorkerDeps, s: ReconcileSettings, practic
         await deps.jobs.enqueue('instance.thumbnail', { ...base, instanceId: inst.id, version: inst.version }, again);
         r.instanceThumbnails++;
       }
-      for (const target of transcodeTargets(inst, { minCompressBytes: s.transcodeMinBytes })) {
+      for (const target of transcodeTargets(inst, s.transcode)) {
         if (have.has(`${inst.id}|${target}`)) continue;
         await deps.jobs.enqueue('instance.transcode', { ...base, instanceId: inst.id, version: inst.version, targetTransferSyntaxUid: target }, again);
         r.transcodes++;

@@ -1,5 +1,5 @@
 import { transferSyntaxInfo } from '@vetpacs/dicom';
-import { ImageDecodeError, readAll, renderThumbnail, transcodeTargets } from '@vetpacs/imaging';
+import { ImageDecodeError, readAll, renderThumbnail, type TranscodePolicy, transcodeTargets } from '@vetpacs/imaging';
 import { type JobPayload, PermanentJobError } from '@vetpacs/jobs';
 import type { WorkerDeps } from '../deps';
 import { upsertInstanceDerived, upsertSeriesDerived } from '../lib/derived';
@@ -7,7 +7,7 @@ import { derivedKeys } from '../lib/keys';
 
 export interface ThumbnailSettings {
   size: number;
-  transcodeMinBytes: number;
+  transcode: TranscodePolicy;
 }
 
 /** Instances that can have a picture: pixel data geometry known and not a video syntax. */
@@ -27,7 +27,7 @@ export function instanceThumbnailHandler(deps: WorkerDeps, s: ThumbnailSettings)
     const base = { practiceId: p.practiceId, traceId: p.traceId, instanceId: inst.id, version: p.version };
     // Follow-ups first: a picture we cannot draw must not stop the second copy.
     if (deps.replica) await deps.jobs.enqueue('instance.replicate', base);
-    for (const target of transcodeTargets(inst, { minCompressBytes: s.transcodeMinBytes })) {
+    for (const target of transcodeTargets(inst, s.transcode)) {
       await deps.jobs.enqueue('instance.transcode', { ...base, version: inst.version, targetTransferSyntaxUid: target });
     }
     if (!isRenderable(inst)) return { skipped: 'no image' };

@@ -1,14 +1,9 @@
-import { ImageDecodeError, LosslessCheckError, readAll, transcodeTargets, transcodeVerified } from '@vetpacs/imaging';
+import { ImageDecodeError, LosslessCheckError, readAll, type TranscodePolicy, transcodeTargets, transcodeVerified } from '@vetpacs/imaging';
 import { type JobPayload, PermanentJobError } from '@vetpacs/jobs';
 import { sha256Hex } from '@vetpacs/storage';
 import type { WorkerDeps } from '../deps';
 import { upsertInstanceDerived } from '../lib/derived';
 import { derivedKeys } from '../lib/keys';
-
-export interface TranscodeSettings {
-  minCompressBytes: number;
-  maxBytes: number;
-}
 
 /**
  * `instance.transcode`: writes a derived copy of the served original in the target transfer syntax
@@ -16,7 +11,7 @@ export interface TranscodeSettings {
  * the original's, else the job fails permanently and nothing is stored. The DerivedObject row
  * (kind TRANSCODED, transferSyntaxUid) lets WADO-RS serve the copy when a client asks for that syntax.
  */
-export function transcodeHandler(deps: WorkerDeps, s: TranscodeSettings) {
+export function transcodeHandler(deps: WorkerDeps, s: TranscodePolicy) {
   return async (p: JobPayload<'instance.transcode'>) => {
     const inst = await deps.db.instance.findFirst({
       where: { id: p.instanceId, practiceId: p.practiceId },
@@ -24,9 +19,8 @@ export function transcodeHandler(deps: WorkerDeps, s: TranscodeSettings) {
     });
     if (!inst) return { skipped: 'instance gone' };
     const target = p.targetTransferSyntaxUid;
-    // Re-decide: the payload may predate a policy change; an unwanted copy is not made.
-    if (!transcodeTargets(inst, { minCompressBytes: s.minCompressBytes }).includes(target)) return { skipped: `no ${target} copy wanted` };
-    if (Number(inst.byteSize) > s.maxBytes) return { skipped: `original larger than TRANSCODE_MAX_BYTES (${s.maxBytes})` };
+    // Re-decide: the payload may predate a policy change (or the original exceed TRANSCODE_MAX_BYTES); an unwanted copy is not made.
+    if (!transcodeTargets(inst, s).includes(target)) return { skipped: `no ${target} copy wanted` };
     const key = derivedKeys.transcoded(p.practiceId, inst.sopInstanceUid, inst.version, target);
     const existing = await deps.db.derivedObject.findFirst({ where: { instanceId: inst.id, kind: 'TRANSCODED', transferSyntaxUid: target, objectKey: key } });
     if (existing && (await deps.store.head(key))?.size === Number(existing.byteSize)) return { skipped: 'already transcoded', key };
