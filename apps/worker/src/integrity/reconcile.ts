@@ -2,7 +2,7 @@ import { type TranscodePolicy, transcodeTargets } from '@vetpacs/imaging';
 import type { JobPayload } from '@vetpacs/jobs';
 import type { WorkerDeps } from '../deps';
 import { derivedKeys } from '../lib/keys';
-import { isRenderable } from '../thumbnails/handlers';
+import { isRenderable, renderableWhere } from '../thumbnails/handlers';
 
 export interface ReconcileSettings {
   transcode: TranscodePolicy;
@@ -99,7 +99,7 @@ async function reconcilePractice(deps: WorkerDeps, s: ReconcileSettings, practic
 
   const series = await deps.db.series.findMany({
     where: { practiceId },
-    select: { id: true, numberOfInstances: true, metadataVersion: true, metadataObjectKey: true, thumbnailObjectKey: true, instances: { where: { rows: { not: null } }, select: { id: true }, take: 1 } },
+    select: { id: true, numberOfInstances: true, metadataVersion: true, metadataObjectKey: true, thumbnailObjectKey: true, instances: { where: renderableWhere, select: { id: true }, take: 1 } },
   });
   for (const se of series) {
     if (se.numberOfInstances > 0 && (se.metadataVersion !== se.numberOfInstances || !present(se.metadataObjectKey))) {

@@ -1,4 +1,5 @@
-import { transferSyntaxInfo } from '@vetpacs/dicom';
+import type { Prisma } from '@vetpacs/db';
+import { supportedTransferSyntaxes, transferSyntaxInfo } from '@vetpacs/dicom';
 import { ImageDecodeError, readAll, renderThumbnail, type TranscodePolicy, transcodeTargets } from '@vetpacs/imaging';
 import { type JobPayload, PermanentJobError } from '@vetpacs/jobs';
 import type { WorkerDeps } from '../deps';
@@ -14,6 +15,16 @@ export interface ThumbnailSettings {
 export function isRenderable(i: { rows: number | null; columns: number | null; transferSyntaxUid: string }): boolean {
   return i.rows !== null && i.columns !== null && !transferSyntaxInfo(i.transferSyntaxUid)?.video;
 }
+
+/**
+ * {@link isRenderable} as a query filter, for every query that picks instances to draw (the series
+ * thumbnail job, and reconcile deciding which series should have one), so the two always agree.
+ */
+export const renderableWhere = {
+  rows: { not: null },
+  columns: { not: null },
+  transferSyntaxUid: { notIn: supportedTransferSyntaxes().filter((t) => t.video).map((t) => t.uid) },
+} satisfies Prisma.InstanceWhereInput;
 
 /**
  * `instance.thumbnail`: renders the instance's middle frame with its own window into a JPEG under
@@ -57,12 +68,11 @@ export function seriesThumbnailHandler(deps: WorkerDeps, s: ThumbnailSettings) {
     if (!series) return { skipped: 'series gone' };
     // Only what rendering needs: the metadata column of a 2,000-slice CT is megabytes.
     const images = await deps.db.instance.findMany({
-      where: { seriesId: series.id, practiceId: p.practiceId, rows: { not: null }, columns: { not: null } },
+      where: { seriesId: series.id, practiceId: p.practiceId, ...renderableWhere },
       orderBy: [{ instanceNumber: { sort: 'asc', nulls: 'last' } }, { sopInstanceUid: 'asc' }],
       select: { id: true, rows: true, columns: true, transferSyntaxUid: true, objectKey: true, byteSize: true, numberOfFrames: true, pixelDataOffset: true, frameOffsets: true, thumbnailObjectKey: true },
     });
-    const ordered = images.filter(isRenderable);
-    const middle = ordered[Math.floor((ordered.length - 1) / 2)];
+    const middle = images[Math.floor((images.length - 1) / 2)];
     if (!middle) return { skipped: 'no image in series' };
     let jpeg: Buffer;
     if (middle.thumbnailObjectKey && (await deps.store.head(middle.thumbnailObjectKey))) {
