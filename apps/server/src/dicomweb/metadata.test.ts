@@ -17,6 +17,16 @@ describe('metadata streaming helpers', () => {
     }
   });
 
+  it('replaces placeholders across many small chunks and adjacent placeholders', async () => {
+    const text = '{{DICOMWEB_ROOT}}{{DICOMWEB_ROOT}}/a{{DICOMWEB_ROOT';
+    const expected = text.replaceAll('{{DICOMWEB_ROOT}}', 'R');
+    for (const size of [1, 2, 5, 16, 17, 18]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      expect(await run(chunks, 'R'), `chunk size ${size}`).toBe(expected);
+    }
+  });
+
   it('replaces every placeholder of a finished document', () => {
     const text = '[{"BulkDataURI":"{{DICOMWEB_ROOT}}/a"},{"BulkDataURI":"{{DICOMWEB_ROOT}}/b"}]';
     expect(replacePlaceholder(Buffer.from(text), 'http://h/dicomweb').toString()).toBe(text.replaceAll('{{DICOMWEB_ROOT}}', 'http://h/dicomweb'));

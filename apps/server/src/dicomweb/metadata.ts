@@ -28,29 +28,26 @@ export function chooseEncoding(header: string | undefined): Encoding {
   return 'identity';
 }
 
-/** Replaces the ingest placeholder in a byte stream; keeps a tail so a split placeholder is found. */
+/**
+ * Replaces the ingest placeholder in a byte stream. Each chunk is cut where no placeholder can
+ * straddle (the last needle-1 bytes are kept for the next chunk, or the cut moves past a placeholder
+ * that crosses it) and the part before the cut goes through replacePlaceholder.
+ */
 export function placeholderReplacer(root: string): Transform {
   const needle = Buffer.from(BULK_ROOT_PLACEHOLDER);
-  const replacement = Buffer.from(root);
   let tail = Buffer.alloc(0);
-  const flushUpTo = (buf: Buffer, keep: number, push: (b: Buffer) => void) => {
-    let start = 0;
-    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, start)) {
-      push(buf.subarray(start, at));
-      push(replacement);
-      start = at + needle.length;
-    }
-    const cut = Math.max(start, buf.length - keep);
-    push(buf.subarray(start, cut));
-    return buf.subarray(cut);
-  };
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      tail = Buffer.from(flushUpTo(Buffer.concat([tail, chunk]), needle.length - 1, (b) => b.length && this.push(b)));
+      const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
+      let cut = Math.max(0, buf.length - (needle.length - 1));
+      const straddling = buf.indexOf(needle, Math.max(0, cut - (needle.length - 1)));
+      if (straddling >= 0 && straddling < cut) cut = straddling + needle.length;
+      if (cut) this.push(replacePlaceholder(buf.subarray(0, cut), root));
+      tail = Buffer.from(buf.subarray(cut));
       cb();
     },
     flush(cb) {
-      flushUpTo(tail, 0, (b) => b.length && this.push(b));
+      if (tail.length) this.push(replacePlaceholder(tail, root));
       cb();
     },
   });
