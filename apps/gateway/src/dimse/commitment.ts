@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { DatabaseSync } from 'node:sqlite';
+import { TransferSyntax } from '@vetpacs/dicom';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../upload/backoff';
@@ -12,7 +13,6 @@ const { Status } = dimse.constants;
 export const STORAGE_COMMITMENT_SOP_CLASS = '1.2.840.10008.1.20.1';
 /** The well-known Storage Commitment Push Model SOP Instance (PS3.4 J.3.5). */
 export const STORAGE_COMMITMENT_SOP_INSTANCE = '1.2.840.10008.1.20.1.1';
-const IMPLICIT_LE = '1.2.840.10008.1.2';
 
 /** PS3.4 Table J.3-2 failure reasons used here. */
 export const FailureReason = { ProcessingFailure: 0x0110, NoSuchObjectInstance: 0x0112, ClassInstanceConflict: 0x0119 } as const;
@@ -142,12 +142,12 @@ export class CommitmentService {
     if (failed.length) dataset.FailedSOPSequence = failed.map((r) => ({ ...item(r), FailureReason: r.reason }));
     // Event Type ID 1: all committed; 2: some failed (PS3.4 J.3.3.1).
     const request = new NEventReportRequest(STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE, failed.length ? 2 : 1);
-    request.setDataset(new Dataset(dataset, IMPLICIT_LE));
+    request.setDataset(new Dataset(dataset, TransferSyntax.ImplicitVRLittleEndian));
 
     const association = new Association(this.deps.aeTitle, peer.aeTitle);
     const pc = association.addPresentationContext(STORAGE_COMMITMENT_SOP_CLASS);
-    association.addTransferSyntaxToPresentationContext(pc, IMPLICIT_LE);
-    association.addTransferSyntaxToPresentationContext(pc, '1.2.840.10008.1.2.1');
+    association.addTransferSyntaxToPresentationContext(pc, TransferSyntax.ImplicitVRLittleEndian);
+    association.addTransferSyntaxToPresentationContext(pc, TransferSyntax.ExplicitVRLittleEndian);
     const ctx = association.getPresentationContext(pc);
     ctx.setUserRole(false);
     ctx.setProviderRole(true);

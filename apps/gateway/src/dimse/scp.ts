@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { supportedTransferSyntaxes, TransferSyntax } from '@vetpacs/dicom';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from 'pino';
 import type { QueueRepo } from '../queue/repo';
 import { part10Header } from '../spool/file-meta';
 import { queueReceived } from '../spool/receive';
 import type { Spool, SpoolWriter } from '../spool/spool';
-import type { CommitmentService } from './commitment';
+import { type CommitmentService, STORAGE_COMMITMENT_SOP_CLASS } from './commitment';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse, NActionResponse } = dimse.responses;
@@ -20,24 +21,17 @@ type CStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
 export const StoreStatus = { Success: 0x0000, OutOfResources: 0xa700, CannotUnderstand: 0xc000 } as const;
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
-export const STORAGE_COMMITMENT_SOP_CLASS = '1.2.840.10008.1.20.1';
 const STORAGE_PREFIX = '1.2.840.10008.5.1.4.1.1.';
-const UNCOMPRESSED = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
+/** Verification and Storage Commitment are negotiated with native syntaxes only. */
+const UNCOMPRESSED = new Set<string>([TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]);
 
 /**
- * Transfer syntaxes accepted for storage: what veterinary devices send (native LE/BE, deflate,
- * JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, RLE, MPEG-2/4 and HEVC video). The bytes
- * are stored as received; nothing is transcoded at the edge.
+ * Transfer syntaxes accepted for storage: every syntax the cloud accepts at ingest (native LE/BE,
+ * deflate, JPEG, JPEG-LS, JPEG 2000, HTJ2K, RLE, MPEG-2/4 and HEVC video), taken from
+ * @vetpacs/dicom so the edge never drifts from the cloud. The bytes are stored as received;
+ * nothing is transcoded at the edge.
  */
-export const STORAGE_TRANSFER_SYNTAXES = new Set([
-  '1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99',
-  '1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.57', '1.2.840.10008.1.2.4.70',
-  '1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81', '1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91',
-  '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203', '1.2.840.10008.1.2.5',
-  '1.2.840.10008.1.2.4.100', '1.2.840.10008.1.2.4.101', '1.2.840.10008.1.2.4.102', '1.2.840.10008.1.2.4.103',
-  '1.2.840.10008.1.2.4.104', '1.2.840.10008.1.2.4.105', '1.2.840.10008.1.2.4.106', '1.2.840.10008.1.2.4.107',
-  '1.2.840.10008.1.2.4.108',
-]);
+export const STORAGE_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set(supportedTransferSyntaxes().map((t) => t.uid));
 
 export interface ScpOptions {
   aeTitle: string;
@@ -70,7 +64,7 @@ export function isStorageSopClass(uid: string, acceptPrivate: boolean): boolean 
 export function chooseTransferSyntax(abstractSyntax: string, proposed: string[], acceptPrivate: boolean): string | 'abstract-not-supported' | 'ts-not-supported' {
   const storage = isStorageSopClass(abstractSyntax, acceptPrivate);
   if (!storage && abstractSyntax !== VERIFICATION_SOP_CLASS && abstractSyntax !== STORAGE_COMMITMENT_SOP_CLASS) return 'abstract-not-supported';
-  const allowed = storage ? STORAGE_TRANSFER_SYNTAXES : new Set(UNCOMPRESSED);
+  const allowed = storage ? STORAGE_TRANSFER_SYNTAXES : UNCOMPRESSED;
   return proposed.find((ts) => allowed.has(ts)) ?? 'ts-not-supported';
 }
 
@@ -134,7 +128,7 @@ export function createScpClass(deps: ScpDeps): ScpCtor {
       const prefix = part10Header({
         sopClassUid: request.getAffectedSopClassUid(),
         sopInstanceUid: request.getAffectedSopInstanceUid(),
-        transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? UNCOMPRESSED[1]!,
+        transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
         sourceAeTitle: this.callingAe,
       });
       const writer = deps.spool.writer(prefix);
