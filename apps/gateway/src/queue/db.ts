@@ -48,6 +48,9 @@ create table if not exists instance (
 create index if not exists instance_pick on instance (state, priority desc, study_order, id);
 create index if not exists instance_study on instance (study_instance_uid);
 create index if not exists instance_upload on instance (upload_id);
+-- Bytes awaiting upload are summed on every C-STORE; verified rows are never deleted, so only the
+-- pending ones are indexed (the predicate matches QueueRepo.pendingBytes word for word).
+create index if not exists instance_pending on instance (size) where state != 'verified';
 create table if not exists upload (
   id integer primary key,
   kind text not null check (kind in ('instance','bundle')),
