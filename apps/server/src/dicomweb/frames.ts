@@ -106,23 +106,30 @@ async function sendParts(req: FastifyRequest, reply: FastifyReply, etag: string,
  * ones ingest wrote into the instance metadata.
  */
 export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectStore; onTheFly: OnTheFly }> = async (app, { repo, store, onTheFly }) => {
-  const instanceOf = (req: FastifyRequest<{ Params: Params }>) => {
-    const auth = requireAuth(req);
+  const instanceOf = (req: FastifyRequest<{ Params: Params }>, practiceId = requireAuth(req).practiceId) => {
     const { study, series, instance } = req.params;
-    return repo.pixelInstance(auth.practiceId, { study, series, instance });
+    return repo.pixelInstance(practiceId, { study, series, instance });
   };
 
   app.get<{ Params: Params }>('/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames', async (req, reply) => {
     const { practiceId } = requireAuth(req);
-    const inst = await instanceOf(req);
+    const inst = await instanceOf(req, practiceId);
     const numbers = parseFrameList(req.params.frames!, inst.numberOfFrames);
     const ranges = parseAccept(req.headers.accept);
     const img: StoredImage = { ...inst, frameOffsets: inst.frames };
-    // Decoded frame size, only when some range could need a transcode (OHIF's `*` never does).
-    const mayTranscode = ranges.some((r) => r.type !== '*/*' && r.params['transfer-syntax'] !== '*');
-    const frameSize = mayTranscode ? ((await onTheFly.decodedSizes(practiceId, [inst.id])).get(inst.id) ?? 0) / Math.max(1, inst.numberOfFrames) : 0;
-    const canTranscode = (target: string) => numbers.every((n) => onTheFly.fitsFrame(img, n - 1, frameSize, target));
-    const choice = chooseFrameMedia(ranges, inst.transferSyntaxUid, numbers.length === 1, mayTranscode ? canTranscode : undefined);
+    const single = numbers.length === 1;
+    // First without transcoding. chooseFrameMedia asks canTranscode only for a range the stored
+    // bytes do not satisfy, so if it never asked, this is the answer and the decoded size (a DB
+    // query) is not needed; otherwise a preferred range may want a transcode: choose again with it.
+    let wantsTranscode = false;
+    let choice = chooseFrameMedia(ranges, inst.transferSyntaxUid, single, () => {
+      wantsTranscode = true;
+      return false;
+    });
+    if (wantsTranscode) {
+      const frameSize = ((await onTheFly.decodedSizes(practiceId, [inst.id])).get(inst.id) ?? 0) / Math.max(1, inst.numberOfFrames);
+      choice = chooseFrameMedia(ranges, inst.transferSyntaxUid, single, (target) => numbers.every((n) => onTheFly.fitsFrame(img, n - 1, frameSize, target)));
+    }
     if (!choice) throw notAcceptable(`frames are stored as ${inst.transferSyntaxUid} and cannot be served in the requested syntax; ask for transfer-syntax=* or that syntax`);
     const { transcodeTo } = choice;
     let parts: TranscodedPart[];

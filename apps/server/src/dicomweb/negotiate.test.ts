@@ -21,6 +21,23 @@ describe('Accept parsing and transfer syntax negotiation (PS3.18 §8.7.3)', () =
     expect(dicomSyntaxChoices(parseAccept('application/json'))).toEqual([]);
   });
 
+  it('frames: canTranscode is asked only when the stored bytes do not satisfy a range (the route skips the size query otherwise)', () => {
+    const asked: string[] = [];
+    const probe = (target: string) => {
+      asked.push(target);
+      return false;
+    };
+    expect(chooseFrameMedia(parseAccept('multipart/related; type="image/jpeg"'), JPEG, false, probe)?.contentType).toBe(`image/jpeg; transfer-syntax=${JPEG}`);
+    expect(chooseFrameMedia(parseAccept('multipart/related; type=application/octet-stream; transfer-syntax=*'), JPEG, false, probe)).toBeDefined();
+    expect(chooseFrameMedia(parseAccept(`multipart/related; type="application/octet-stream"; transfer-syntax=${ELE}`), ELE, false, probe)).toBeDefined();
+    expect(asked).toEqual([]);
+    // A preferred range that needs a transcode is asked about before a lower-q stored match.
+    const mixed = parseAccept(`multipart/related; type="application/octet-stream"; transfer-syntax=${ELE}, multipart/related; type="image/jpeg"; q=0.5`);
+    expect(chooseFrameMedia(mixed, JPEG, false, probe)?.contentType).toBe(`image/jpeg; transfer-syntax=${JPEG}`);
+    expect(asked).toEqual([ELE]);
+    expect(chooseFrameMedia(mixed, JPEG, false, () => true)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${ELE}`, transcodeTo: ELE });
+  });
+
   it('frames: octet-stream with * carries the real syntax; native LE serves either LE syntax', () => {
     const star = parseAccept('multipart/related; type=application/octet-stream; transfer-syntax=*');
     expect(chooseFrameMedia(star, JPEG, false)).toEqual({ multipart: true, contentType: `application/octet-stream; transfer-syntax=${JPEG}` });
