@@ -34,7 +34,9 @@ export class JobProducer {
       const state = existing ? await existing.getState() : undefined;
       if (existing && state === 'completed') await existing.remove();
     }
+    const at = Date.now();
     await queue.add(name, job.data, job.opts);
+    this.remember(job.coalesceKey, at, job.delay);
   }
 
   /**
@@ -43,15 +45,28 @@ export class JobProducer {
    * instance.
    */
   async enqueueMany(jobs: PendingJob[]): Promise<void> {
-    const byQueue = new Map<QueueName, { name: string; data: unknown; opts: ReturnType<JobProducer['jobOpts']> }[]>();
+    type Prepared = NonNullable<ReturnType<JobProducer['prepare']>> & { name: string };
+    const byQueue = new Map<QueueName, Prepared[]>();
+    // Coalesced jobs already in this batch: a second one would be deduplicated by Redis anyway.
+    const inBatch = new Set<string>();
     for (const { name, payload } of jobs) {
       const job = this.prepare(name, payload as JobPayload<typeof name>, false);
       if (!job) continue;
+      if (job.coalesceKey !== undefined) {
+        if (inBatch.has(job.coalesceKey)) continue;
+        inBatch.add(job.coalesceKey);
+      }
       const queue = JOBS[name].queue;
       if (!byQueue.has(queue)) byQueue.set(queue, []);
-      byQueue.get(queue)!.push({ name, data: job.data, opts: job.opts });
+      byQueue.get(queue)!.push({ ...job, name });
     }
-    await Promise.all([...byQueue].map(([queue, list]) => this.queue(queue).addBulk(list)));
+    const at = Date.now();
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        await this.queue(queue).addBulk(list.map((j) => ({ name: j.name, data: j.data, opts: j.opts })));
+        for (const j of list) this.remember(j.coalesceKey, at, j.delay);
+      }),
+    );
   }
 
   /** Validates and builds one job; undefined when a pending deduplicated job already covers it. */
@@ -62,16 +77,22 @@ export class JobProducer {
     const dedupId = dedupIdOf(name, data);
     // A deduplicated, delayed job (series metadata/thumbnail) that this process enqueued moments
     // ago is certainly still pending — it reads the series when it runs, so it covers this call
-    // too. Skipping the Redis round trip matters when a 500-slice series arrives.
+    // too. Skipping the Redis round trip matters when a 500-slice series arrives. Only adds that
+    // succeeded are remembered (see remember), so a failed add is retried by the next call.
     const delay = (def.opts as { delay?: number }).delay ?? 0;
-    if (dedupId && delay > 0 && !replaceFinished) {
-      const now = Date.now();
-      const last = this.recentDedup.get(dedupId);
-      if (last !== undefined && now - last < delay / 2) return undefined;
-      this.recentDedup.set(dedupId, now);
-      if (this.recentDedup.size > 10_000) this.pruneRecent(now, delay);
+    const coalesceKey = dedupId && delay > 0 && !replaceFinished ? dedupId : undefined;
+    if (coalesceKey !== undefined) {
+      const last = this.recentDedup.get(coalesceKey);
+      if (last !== undefined && Date.now() - last < delay / 2) return undefined;
     }
-    return { data, opts: this.jobOpts(def.opts, jobId, dedupId) };
+    return { data, opts: this.jobOpts(def.opts, jobId, dedupId), coalesceKey, delay };
+  }
+
+  /** Records a coalesced job as added at `at` (called once its add has resolved). */
+  private remember(coalesceKey: string | undefined, at: number, delay: number): void {
+    if (coalesceKey === undefined) return;
+    this.recentDedup.set(coalesceKey, at);
+    if (this.recentDedup.size > 10_000) this.pruneRecent(Date.now(), delay);
   }
 
   private jobOpts(defOpts: object, jobId: string | undefined, dedupId: string | undefined) {
