@@ -76,11 +76,14 @@ export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (ap
       options: { uiConfig: { boardTitle: 'VetPACS jobs' } },
     });
     adapter.setBasePath('/admin/queues');
+    // The operator slug is fixed for the process: look its practice up until it exists, then keep
+    // the id (every dashboard request, static assets included, passes this hook).
+    let operatorId: string | undefined;
     await app.register(async (scope) => {
       scope.addHook('onRequest', async (req) => {
         const { practiceId } = requireAdmin(req);
-        const operator = await getPracticeBySlug(db, operatorPracticeSlug);
-        if (operator?.id !== practiceId) throw forbidden('the job dashboard is for the installation operator');
+        operatorId ??= (await getPracticeBySlug(db, operatorPracticeSlug))?.id;
+        if (operatorId !== practiceId) throw forbidden('the job dashboard is for the installation operator');
       });
       await scope.register(adapter.registerPlugin(), { prefix: '/admin/queues' });
     });
