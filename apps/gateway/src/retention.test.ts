@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceRow } from './queue/repo';
-import { selectForgettable } from './retention';
+import { anythingToForget, selectForgettable } from './retention';
 
 const day = 86_400_000;
 const now = 100 * day;
@@ -18,5 +18,24 @@ describe('selectForgettable', () => {
   });
   it('keeps everything young and within budget', () => {
     expect(selectForgettable([inst(1, 10, 1)], { keepDays: 7, cacheBytes: 100, budgetBytes: 100 }, 0, now)).toEqual([]);
+  });
+});
+
+describe('anythingToForget', () => {
+  const policy = { keepDays: 7, cacheBytes: 100, budgetBytes: 1000 };
+  it('agrees with selectForgettable on when a pass has work', () => {
+    const cases: [InstanceRow[], number][] = [
+      [[inst(1, 10, 1)], 0], // young and within the cap
+      [[inst(1, 10, 8), inst(2, 10, 1)], 0], // one past the retention age
+      [[inst(1, 60, 2), inst(2, 60, 1)], 0], // over the cache cap
+      [[inst(1, 50, 1)], 960], // over what the pending uploads leave of the budget
+    ];
+    for (const [cached, pending] of cases) {
+      const bytes = cached.reduce((s, i) => s + i.size, 0);
+      expect(anythingToForget(bytes, cached[0]!.verified_at, policy, pending, now)).toBe(selectForgettable(cached, policy, pending, now).length > 0);
+    }
+  });
+  it('treats an unknown verification time as old', () => {
+    expect(anythingToForget(0, null, policy, 0, now)).toBe(true);
   });
 });

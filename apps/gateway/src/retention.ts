@@ -9,14 +9,32 @@ export interface RetentionPolicy {
   budgetBytes: number;
 }
 
+/** Verified copies verified before this instant are past their retention age. */
+function retentionCutoff(policy: RetentionPolicy, now: number): number {
+  return now - policy.keepDays * 86_400_000;
+}
+
+/** How many cached bytes may stay: the cache's own cap, and what the budget leaves beside the pending uploads. */
+function cacheLimit(policy: RetentionPolicy, pendingBytes: number): number {
+  return Math.max(0, Math.min(policy.cacheBytes, policy.budgetBytes - pendingBytes));
+}
+
+/**
+ * True when {@link selectForgettable} would pick something: the cache is over its limit or its
+ * oldest copy (`oldestVerifiedAt`, null when unknown, which counts as old) is past the retention age.
+ */
+export function anythingToForget(cachedBytes: number, oldestVerifiedAt: number | null, policy: RetentionPolicy, pendingBytes: number, now = Date.now()): boolean {
+  return cachedBytes > cacheLimit(policy, pendingBytes) || (oldestVerifiedAt ?? 0) < retentionCutoff(policy, now);
+}
+
 /**
  * Which verified local copies to forget now: those older than `keepDays`, then the oldest until
  * the cache fits both its own cap and what the budget leaves beside the pending uploads.
  * `cached` is ordered oldest-verified first.
  */
 export function selectForgettable(cached: InstanceRow[], policy: RetentionPolicy, pendingBytes: number, now = Date.now()): InstanceRow[] {
-  const cutoff = now - policy.keepDays * 86_400_000;
-  const limit = Math.max(0, Math.min(policy.cacheBytes, policy.budgetBytes - pendingBytes));
+  const cutoff = retentionCutoff(policy, now);
+  const limit = cacheLimit(policy, pendingBytes);
   let total = cached.reduce((s, i) => s + i.size, 0);
   const out: InstanceRow[] = [];
   for (const i of cached) {
@@ -63,7 +81,12 @@ export class Retention {
   /** One pass; returns how many local copies were forgotten. */
   async run(now = Date.now()): Promise<number> {
     const { repo, cloud, log, policy } = this.deps;
-    const victims = selectForgettable(repo.cachedInstances(100_000), policy, repo.pendingBytes(), now);
+    const oldest = repo.cachedInstances(1)[0];
+    if (!oldest) return 0;
+    const pending = repo.pendingBytes();
+    // Runs after every verified upload: the full reload below only when something can go.
+    if (!anythingToForget(repo.cachedBytes(), oldest.verified_at, policy, pending, now)) return 0;
+    const victims = selectForgettable(repo.cachedInstances(100_000), policy, pending, now);
     let forgotten = 0;
     for (let i = 0; i < victims.length; i += 500) {
       const batch = victims.slice(i, i + 500);
