@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { initCodecs } from '@vetpacs/imaging';
 import type { WorkerConfig } from './config';
 import type { WorkerDeps } from './deps';
@@ -9,7 +8,6 @@ import { startWorkers } from './runtime';
 
 /** A running worker: call `stop()` once; it finishes in-flight jobs (or returns them) and closes. */
 export interface RunningWorker {
-  metricsServer?: Server;
   stop(): Promise<void>;
 }
 
@@ -34,7 +32,6 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   schedules.start();
   const metricsServer = config.METRICS_PORT ? await startMetricsServer(deps.metrics, deps.jobs, config.METRICS_HOST, config.METRICS_PORT) : undefined;
   return {
-    metricsServer,
     async stop() {
       schedules.stop();
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));

@@ -1,4 +1,4 @@
-import { type ConnectionOptions, Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { JOBS, type JobHandlers, type JobName, PermanentJobError, QUEUES, type QueueName } from '@vetpacs/jobs';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from './ops/metrics';
@@ -19,7 +19,7 @@ export interface WorkerRuntimeOptions {
  * validated with the registry's schema; a PermanentJobError (or invalid payload) fails the job
  * without retries, anything else retries with the job's backoff.
  */
-export function startWorkers(opts: WorkerRuntimeOptions): { close(): Promise<void>; workers: Worker[] } {
+export function startWorkers(opts: WorkerRuntimeOptions): { close(): Promise<void> } {
   assertExhaustive(opts.handlers);
   const workers = Object.values(QUEUES).map(
     (queue) =>
@@ -64,7 +64,6 @@ export function startWorkers(opts: WorkerRuntimeOptions): { close(): Promise<voi
     w.on('error', (err) => opts.logger.error({ queue: w.name, err: err.message }, 'worker error'));
   }
   return {
-    workers,
     // Graceful: close() waits for in-flight jobs; unfinished ones return to the queue as stalled.
     close: async () => {
       await Promise.all(workers.map((w) => w.close()));

@@ -51,11 +51,6 @@ export function canTranscodeOnTheFly(from: string, to: string): boolean {
   return from !== to && DECODABLE.has(from) && TARGETS.has(to);
 }
 
-/** Target syntaxes offered on the fly (for documentation and negotiation). */
-export function onTheFlyTargets(): string[] {
-  return [...TARGETS];
-}
-
 /**
  * An instance's Part-10 file in `target`. Native targets are the decoded data set written in that
  * syntax (that *is* the decode, nothing to verify); compressed targets go through

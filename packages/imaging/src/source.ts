@@ -28,7 +28,7 @@ interface FrameLocation {
 }
 
 /** Whole files up to this size are read in one go; bigger multi-frame files are read per frame. */
-export const WHOLE_FILE_LIMIT = 48 * 1024 * 1024;
+const WHOLE_FILE_LIMIT = 48 * 1024 * 1024;
 
 /**
  * Loads frame `frame` (0-based) of a stored instance. Single-frame and small files are read whole

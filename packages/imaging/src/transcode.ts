@@ -1,5 +1,5 @@
 import { TransferSyntax } from '@vetpacs/dicom';
-import { codecs, initCodecs, toArrayBuffer } from './codecs';
+import { codecs, initCodecs } from './codecs';
 import { frameCount, type ImageDataset, ImageDecodeError, parsePart10 } from './dataset';
 
 /** Thrown when a transcoded copy does not decode to exactly the original's pixels. */
@@ -98,5 +98,3 @@ export async function transcodeVerified(original: Uint8Array, target: string): P
   if (!back.pixels.equals(decoded.pixels)) throw new LosslessCheckError(`decoded pixels of the ${target} copy differ from the original's`);
   return { bytes, frames: frameCount(decoded.elements) };
 }
-
-export { toArrayBuffer };

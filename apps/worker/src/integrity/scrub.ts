@@ -83,7 +83,7 @@ async function scrubPractice(deps: WorkerDeps, s: ScrubSettings, practiceId: str
 }
 
 /** Streams an object through SHA-256 (constant memory). */
-export async function hashObject(store: ObjectStore, key: string): Promise<string> {
+async function hashObject(store: ObjectStore, key: string): Promise<string> {
   const h = createHash('sha256');
   const { body } = await store.get(key);
   for await (const c of body) h.update(c as Buffer);
