@@ -1,30 +1,31 @@
 /**
- * Stands in for the worker's `series.metadata` job in benchmarks: writes each series' metadata
- * document (gzip JSON array of the instances' stored DICOM JSON, BulkDataURIs still carrying the
- * placeholder) to the object store and points `series.metadata_object_key` / `metadata_version`
- * at it, so the metadata phase can be measured on the precomputed fast path.
+ * Runs the worker's `series.metadata` job (apps/worker/src/metadata/handler.ts) for every series of
+ * a practice, so benchmarks measure the metadata phase on the precomputed fast path with exactly
+ * the document production serves. The handler gets only what it uses: the database, the object
+ * store and a job producer that enqueues nothing (no follow-up rebuilds in a benchmark).
  *
  *   node --import tsx apps/server/bench/precompute-metadata.ts --database-url … --objects <fs root> --practice <id>
  */
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { createDb } from '@vetpacs/db';
 import { FsObjectStore } from '@vetpacs/storage';
+import type { WorkerDeps } from '../../worker/src/deps';
+import { seriesMetadataHandler } from '../../worker/src/metadata/handler';
 
 const { values } = parseArgs({ options: { 'database-url': { type: 'string' }, objects: { type: 'string' }, practice: { type: 'string' } } });
+const practiceId = values.practice!;
 const db = createDb(values['database-url']!, { maxConnections: 2 });
 const store = new FsObjectStore(values.objects!);
-const series = await db.series.findMany({ where: { practiceId: values.practice! }, select: { id: true, numberOfInstances: true } });
+const jobs = { enqueue: async () => undefined } as unknown as WorkerDeps['jobs'];
+const deps: Pick<WorkerDeps, 'db' | 'store' | 'jobs'> = { db, store, jobs };
+const precompute = seriesMetadataHandler(deps as WorkerDeps);
+const series = await db.series.findMany({ where: { practiceId }, select: { id: true } });
 let bytes = 0;
 for (const se of series) {
-  const [row] = await db.$queryRaw<{ json: string; n: number }[]>`
-    SELECT '[' || string_agg(metadata::text, ',' ORDER BY instance_number NULLS LAST, created_at) || ']' AS json, count(*)::int AS n
-    FROM instance WHERE series_id = ${se.id}::uuid`;
-  const gz = gzipSync(row!.json);
-  bytes += gz.length;
-  const key = `practices/${values.practice}/derived/series-metadata/${se.id}-v${row!.n}.json.gz`;
-  await store.put(key, gz);
-  await db.series.update({ where: { id: se.id }, data: { metadataObjectKey: key, metadataVersion: row!.n } });
+  await precompute({ practiceId, seriesId: se.id, traceId: 'bench-precompute-metadata' });
+  const row = await db.series.findFirst({ where: { id: se.id }, select: { metadataObjectKey: true } });
+  const head = row?.metadataObjectKey ? await store.head(row.metadataObjectKey) : null;
+  bytes += head?.size ?? 0;
 }
 process.stderr.write(`precomputed ${series.length} series metadata documents (${(bytes / 1e6).toFixed(1)} MB gzip)\n`);
 await db.close();
