@@ -4,7 +4,7 @@ import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { inject } from 'vitest';
-import type { TestServer } from '../../server/test/harness';
+import { type TestServer, testEnv } from '../../server/test/harness';
 import { type RunningWorker, startWorker } from '../src/app';
 import { parseWorkerConfig, type WorkerConfig } from '../src/config';
 import { closeWorkerDeps, createWorkerDeps, type WorkerDeps } from '../src/deps';
@@ -17,27 +17,16 @@ export function ownPrefix(): string {
   return `${inject('redisPrefix')}-wk-${randomBytes(4).toString('hex')}`;
 }
 
-/** Worker environment against the run's Postgres, Redis (given prefix) and S3 server. */
+/** Worker environment against the run's Postgres, Redis (given prefix) and S3 server: the server's test env plus worker settings. */
 export function workerEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
-  const s3 = inject('s3');
-  return {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: inject('databaseUrl'),
-    REDIS_URL: inject('redisUrl'),
+  return testEnv({
     QUEUE_PREFIX: prefix,
-    STORAGE_BACKEND: 's3',
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     // Tests trigger scrubs and reconciles themselves.
     SCRUB_INTERVAL_HOURS: '0',
     RECONCILE_INTERVAL_MINUTES: '0',
     MEDIA_CONCURRENCY: '2',
     ...extra,
-  };
+  });
 }
 
 export interface TestWorker {
@@ -111,14 +100,6 @@ export async function stow(server: TestServer, auth: string, files: Uint8Array[]
     statuses.push(res.status);
   }
   return statuses;
-}
-
-/** Reads a whole object from a store. */
-export async function readObject(store: WorkerDeps['store'], key: string): Promise<Buffer> {
-  const { body } = await store.get(key);
-  const parts: Buffer[] = [];
-  for await (const c of body) parts.push(c as Buffer);
-  return Buffer.concat(parts);
 }
 
 /** Adds a registry job through the worker's queues and waits for its result. */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { makeDicom } from '@vetpacs/dicom/testing';
+import { readAll } from '@vetpacs/imaging';
 import { createObjectStore, type ObjectStore } from '@vetpacs/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from '../../server/test/harness';
 import type { ScrubReport } from '../src/integrity/scrub';
 import { startMetricsServer } from '../src/ops/metrics';
-import { ownPrefix, readObject, runJob, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
+import { ownPrefix, runJob, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -36,7 +37,7 @@ describe('second copy, integrity scrub and repair', () => {
   it('replicates every original to the second store, byte-identical', async () => {
     for (const v of await versions()) {
       await waitFor(`replica of ${v.objectKey}`, () => replica.head(v.objectKey));
-      expect(sha(await readObject(replica, v.objectKey))).toBe(v.sha256);
+      expect(sha(await readAll(replica, v.objectKey))).toBe(v.sha256);
     }
   });
 
@@ -47,16 +48,16 @@ describe('second copy, integrity scrub and repair', () => {
 
   it('detects a corrupted, a truncated and a deleted original, raises alerts and repairs them from the replica', async () => {
     const [a, b, c] = await versions();
-    const original = await readObject(server.deps.store, a!.objectKey);
+    const original = await readAll(server.deps.store, a!.objectKey);
     const flipped = Buffer.from(original);
     flipped[flipped.length - 100] = flipped[flipped.length - 100]! ^ 0xff; // same size, one pixel altered
     await server.deps.store.put(a!.objectKey, flipped);
-    await server.deps.store.put(b!.objectKey, (await readObject(server.deps.store, b!.objectKey)).subarray(0, 1000));
+    await server.deps.store.put(b!.objectKey, (await readAll(server.deps.store, b!.objectKey)).subarray(0, 1000));
     await server.deps.store.delete(c!.objectKey);
 
     const report = (await runJob(worker, 'integrity.scrub', { practiceId: practice.id, traceId: 't-dirty', full: true })) as ScrubReport;
     expect(report).toMatchObject({ checked: 3, mismatches: 3, repaired: 3 });
-    for (const v of [a, b, c]) expect(sha(await readObject(server.deps.store, v!.objectKey))).toBe(v!.sha256);
+    for (const v of [a, b, c]) expect(sha(await readAll(server.deps.store, v!.objectKey))).toBe(v!.sha256);
 
     const alerts = await server.deps.db.auditEvent.findMany({ where: { practiceId: practice.id, action: 'integrity.mismatch' } });
     const kinds = alerts.map((e) => (e.details as { kind: string; repaired: boolean }));

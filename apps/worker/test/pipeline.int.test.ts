@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HeaderCollector, TransferSyntax } from '@vetpacs/dicom';
-import { decodeToNative, LOSSLESS_COPY_SYNTAX, parsePart10 } from '@vetpacs/imaging';
+import { decodeToNative, LOSSLESS_COPY_SYNTAX, parsePart10, readAll } from '@vetpacs/imaging';
 import { dcmtkReference, type ImageFixture, imageFixtures, meanAbsDiff, meanOf, resizeRaster, toRaster } from '@vetpacs/imaging/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from '../../server/test/harness';
-import { ownPrefix, readObject, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
+import { ownPrefix, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
 
 /** Pixel data bytes of a native Part-10 file, found by our header parser. */
 function nativePixels(file: Buffer): Buffer {
@@ -63,7 +63,7 @@ describe('worker pipeline: thumbnails, transcodes, series metadata', () => {
         return i.thumbnailObjectKey ? i : undefined;
       });
       expect(inst.thumbnailObjectKey).toMatch(new RegExp(`^practices/${practice.id}/derived/`));
-      const thumb = await toRaster(await readObject(server.deps.store, inst.thumbnailObjectKey!));
+      const thumb = await toRaster(await readAll(server.deps.store, inst.thumbnailObjectKey!));
       expect(Math.max(thumb.width, thumb.height), f.name).toBe(256);
       expect(thumb.channels >= 3, f.name).toBe(f.colour);
       const ref = await dcmtkReference(f);
@@ -85,11 +85,11 @@ describe('worker pipeline: thumbnails, transcodes, series metadata', () => {
         return x.thumbnailObjectKey && x.metadataObjectKey && x.metadataVersion === x.numberOfInstances ? x : undefined;
       });
       expect(done.metadataObjectKey).toBe(`practices/${practice.id}/derived/series/${s.seriesInstanceUid}/metadata-${done.numberOfInstances}.json.gz`);
-      const json = JSON.parse(gunzipSync(await readObject(server.deps.store, done.metadataObjectKey!)).toString('utf8')) as Record<string, { Value?: unknown[]; BulkDataURI?: string }>[];
+      const json = JSON.parse(gunzipSync(await readAll(server.deps.store, done.metadataObjectKey!)).toString('utf8')) as Record<string, { Value?: unknown[]; BulkDataURI?: string }>[];
       const rows = await server.deps.db.instance.findMany({ where: { seriesId: s.id } });
       expect(json).toEqual(rows.map((r) => r.metadata));
       expect(json[0]?.['7FE00010']?.BulkDataURI).toMatch(/^\{\{DICOMWEB_ROOT\}\}\/studies\//);
-      const thumb = await toRaster(await readObject(server.deps.store, done.thumbnailObjectKey!));
+      const thumb = await toRaster(await readAll(server.deps.store, done.thumbnailObjectKey!));
       expect(Math.max(thumb.width, thumb.height)).toBe(256);
     }
   });
@@ -107,7 +107,7 @@ describe('worker pipeline: thumbnails, transcodes, series metadata', () => {
       const f = fixtures.find((x) => x.name === name)!;
       const inst = await instanceOf(f);
       const row = await waitFor(`${ts} copy of ${name}`, () => server.deps.db.derivedObject.findFirst({ where: { instanceId: inst.id, kind: 'TRANSCODED', transferSyntaxUid: ts } }));
-      const copy = await readObject(server.deps.store, row.objectKey);
+      const copy = await readAll(server.deps.store, row.objectKey);
       expect(row.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(Number(row.byteSize)).toBe(copy.length);
       const ours = await decodeToNative(parsePart10(copy));
@@ -119,7 +119,7 @@ describe('worker pipeline: thumbnails, transcodes, series metadata', () => {
         expect(nativePixels(dcmtkNative(copy, ts)).equals(origNative), `${name} → ${ts} (dcmtk)`).toBe(true);
       }
       // The original is untouched.
-      expect((await readObject(server.deps.store, inst.objectKey)).equals(f.file)).toBe(true);
+      expect((await readAll(server.deps.store, inst.objectKey)).equals(f.file)).toBe(true);
     }
     // Already-compressed lossless originals get no copy.
     const jls = await instanceOf(fixtures.find((x) => x.name === `grey16-${TransferSyntax.JPEGLSLossless}`)!);
