@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { InstanceRow, QueueRepo } from './queue/repo';
-import type { CloudClient } from './upload/cloud';
+import { type CloudClient, heldVersion } from './upload/cloud';
 
 export interface RetentionPolicy {
   keepDays: number;
@@ -90,13 +90,9 @@ export class Retention {
     let forgotten = 0;
     for (let i = 0; i < victims.length; i += 500) {
       const batch = victims.slice(i, i + 500);
-      const found = await cloud.requestJson<{ instances: { sopInstanceUid: string; sha256: string; versions: { sha256: string }[] }[] }>(
-        'POST', '/api/receipts/lookup', { sopInstanceUids: [...new Set(batch.map((b) => b.sop_instance_uid))] },
-      );
+      const held = await cloud.lookup(batch.map((b) => b.sop_instance_uid));
       for (const inst of batch) {
-        const hit = found.instances.find((f) => f.sopInstanceUid === inst.sop_instance_uid);
-        const held = hit && (hit.sha256 === inst.sha256 || hit.versions.some((v) => v.sha256 === inst.sha256));
-        if (!held) {
+        if (heldVersion(held.get(inst.sop_instance_uid), inst.sha256) === undefined) {
           repo.requeue(inst.id, 'the cloud no longer reports this instance with our SHA-256');
           this.deps.onRequeued();
           continue;

@@ -22,6 +22,22 @@ export class CloudHttpError extends Error {
   }
 }
 
+/** What the cloud holds of one SOP Instance: its current bytes and every stored version. */
+export interface CloudInstance {
+  sopInstanceUid: string;
+  sha256: string;
+  versions: { version: number; sha256: string }[];
+}
+
+/**
+ * Whether the cloud holds our exact bytes (SHA-256) of an instance: the matching version, or
+ * undefined when it does not (`held` absent: the cloud does not know the instance at all).
+ */
+export function heldVersion(held: CloudInstance | undefined, sha256: string): number | undefined {
+  if (!held) return undefined;
+  return held.versions.find((v) => v.sha256 === sha256)?.version ?? (held.sha256 === sha256 ? 1 : undefined);
+}
+
 /**
  * The cloud's public HTTP API as the gateway sees it: Basic auth with the gateway's credentials,
  * keep-alive, and an extra CA for a cloud behind a private certificate authority.
@@ -80,6 +96,12 @@ export class CloudClient {
       req.on('error', reject);
       req.end(payload);
     });
+  }
+
+  /** What the cloud holds of these SOP Instances, by SOP Instance UID (unknown ones are absent). */
+  async lookup(sopInstanceUids: Iterable<string>): Promise<Map<string, CloudInstance>> {
+    const found = await this.requestJson<{ instances: CloudInstance[] }>('POST', '/api/receipts/lookup', { sopInstanceUids: [...new Set(sopInstanceUids)] });
+    return new Map(found.instances.map((i) => [i.sopInstanceUid, i]));
   }
 
   close(): void {

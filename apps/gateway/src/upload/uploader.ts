@@ -9,7 +9,7 @@ import { type CloudReceipt, decideOutcome, type InstanceOutcome, memberName } fr
 import type { InstanceRow, QueueRepo, UploadRow } from '../queue/repo';
 import { fsyncDir } from '../spool/spool';
 import { backoffDelay } from './backoff';
-import { type CloudClient, CloudHttpError } from './cloud';
+import { type CloudClient, CloudHttpError, heldVersion } from './cloud';
 import type { Throttle } from './throttle';
 import { runTusUpload, TusError } from './tus';
 import { UploadStats } from './stats';
@@ -22,10 +22,6 @@ export interface UploaderOptions {
   bundleMaxInstances: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
-}
-
-interface LookupAnswer {
-  instances: { sopInstanceUid: string; sha256: string; versions: { version: number; sha256: string }[] }[];
 }
 
 /**
@@ -225,11 +221,10 @@ export class Uploader {
       if (r.receipts.length) return this.apply(u, r.receipts, `stored receipts (${why})`);
     }
     const instances = this.deps.repo.instancesOf(u.id);
-    const found = await cloud.requestJson<LookupAnswer>('POST', '/api/receipts/lookup', { sopInstanceUids: [...new Set(instances.map((i) => i.sop_instance_uid))] });
+    const held = await cloud.lookup(instances.map((i) => i.sop_instance_uid));
     const outcomes = new Map<number, InstanceOutcome>();
     for (const i of instances) {
-      const hit = found.instances.find((f) => f.sopInstanceUid === i.sop_instance_uid);
-      const version = hit?.versions.find((v) => v.sha256 === i.sha256)?.version ?? (hit?.sha256 === i.sha256 ? 1 : undefined);
+      const version = heldVersion(held.get(i.sop_instance_uid), i.sha256);
       outcomes.set(i.id, version !== undefined ? { kind: 'verified', status: 'STORED', version } : { kind: 'retry', code: 'UPLOAD_LOST', reason: why });
     }
     log.warn({ uploadId: u.id, why, verified: [...outcomes.values()].filter((o) => o.kind === 'verified').length, of: instances.length }, 'recovered upload by lookup');
