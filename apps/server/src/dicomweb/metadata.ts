@@ -77,7 +77,7 @@ const brotliAsync = promisify(brotliCompress);
  * per-request streaming path: the cost is paid once per series version, the bytes on every
  * request. Runs on the libuv pool, off the event loop.
  */
-export function encode(doc: Buffer, encoding: Encoding): Promise<Buffer> {
+function encode(doc: Buffer, encoding: Encoding): Promise<Buffer> {
   if (encoding === 'gzip') return gzipAsync(doc, { level: 6 });
   if (encoding === 'br') {
     return brotliAsync(doc, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: doc.length } });

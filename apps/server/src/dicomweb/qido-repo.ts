@@ -29,7 +29,7 @@ export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise
  * end to end (interleaved A/B, 100 requests per type) made no difference — while Postgres is the
  * one shared resource and server processes scale out.
  */
-export function qidoSql(practiceId: string, q: QidoQuery): Prisma.Sql {
+function qidoSql(practiceId: string, q: QidoQuery): Prisma.Sql {
   const cols: Prisma.Sql[] = [Prisma.sql`st.study_instance_uid AS "_study"`];
   if (q.level !== 'study') cols.push(Prisma.sql`se.series_instance_uid AS "_series"`);
   if (q.level === 'instance') cols.push(Prisma.sql`i.sop_instance_uid AS "_sop"`);
