@@ -1,8 +1,7 @@
 import { exitOnConfigError, fields, parseConfigParts } from '@vetpacs/config';
+import { THUMBNAIL_SIZE } from '@vetpacs/imaging';
 import { type StorageConfig, storageConfigFromParsedEnv, storageEnvSchema, storageEnvShape } from '@vetpacs/storage';
 import { z } from 'zod';
-
-const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 lowercase letters, digits, "." or "-")');
 
 const workerEnvSchema = z
   .object({
@@ -24,7 +23,7 @@ const workerEnvSchema = z
      */
     JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
     /** Longest side of stored thumbnails in pixels. */
-    THUMBNAIL_SIZE: z.coerce.number().int().min(32).max(1024).default(256),
+    THUMBNAIL_SIZE: z.coerce.number().int().min(32).max(1024).default(THUMBNAIL_SIZE),
     /** Uncompressed originals at least this large get a JPEG-LS lossless copy. */
     TRANSCODE_MIN_BYTES: fields.bytes.default(1024 * 1024),
     /** Originals above this size are not transcoded (transcoding holds the file in memory). */
@@ -37,7 +36,8 @@ const workerEnvSchema = z
     UNINDEXED_GRACE_MINUTES: z.coerce.number().min(0).default(60),
     // Second copy of originals (optional). Unset REPLICA_* keys default to the primary store's.
     REPLICA_STORAGE_BACKEND: z.enum(['s3', 'fs']).optional(),
-    REPLICA_S3_BUCKET: bucket.optional(),
+    // Same bucket-name rule as S3_BUCKET.
+    REPLICA_S3_BUCKET: storageEnvShape.S3_BUCKET,
     REPLICA_S3_ENDPOINT: fields.httpUrl.optional(),
     REPLICA_S3_REGION: z.string().min(1).optional(),
     REPLICA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
