@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from '@vetpacs/config';
+import { exitOnConfigError } from '@vetpacs/config';
 import { Command } from 'commander';
 import pino from 'pino';
 import { GATEWAY_VERSION, startGateway } from './app';
@@ -12,16 +12,7 @@ import { buildSnapshot } from './status/snapshot';
 import { Spool } from './spool/spool';
 
 function loadConfig(file: string | undefined): GatewayConfig {
-  try {
-    return parseGatewayConfig(file, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write('vetpacs-gateway: invalid configuration\n');
-      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  return exitOnConfigError('vetpacs-gateway', () => parseGatewayConfig(file, process.env));
 }
 
 const program = new Command('vetpacs-gateway')
