@@ -1,7 +1,8 @@
 import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from '../../server/test/harness';
-import { flushPrefix, ownPrefix, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
+import type { ReconcileReport } from '../src/integrity/reconcile';
+import { flushPrefix, ownPrefix, runJob, startTestWorker, stow, type TestWorker, waitFor, workerEnv } from './helpers';
 
 describe('reconcile after Redis is flushed', () => {
   let server: TestServer;
@@ -75,5 +76,15 @@ describe('reconcile after Redis is flushed', () => {
     const replica = worker.deps.replica!;
     await waitFor('new version replicated', async () => (await replica.head(newVersion.objectKey)) !== null);
     expect(await replica.head(newVersion.objectKey)).not.toBeNull();
+  });
+
+  it('does not ask for a thumbnail of a series that has only video (the series-thumbnail job would skip it)', async () => {
+    // Runs on the worker and data of the test above: every artifact is present.
+    const { db } = server.deps;
+    const series = await db.series.findFirstOrThrow({ where: { practiceId: practice.id, numberOfInstances: 1 } });
+    await db.instance.updateMany({ where: { seriesId: series.id }, data: { transferSyntaxUid: '1.2.840.10008.1.2.4.102' } });
+    await db.series.update({ where: { id: series.id }, data: { thumbnailObjectKey: null } });
+    const report = (await runJob(worker!, 'reconcile', { practiceId: practice.id, traceId: 'video-only' })) as ReconcileReport;
+    expect(report.seriesThumbnails).toBe(0);
   });
 });
