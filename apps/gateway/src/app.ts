@@ -14,7 +14,7 @@ import { openQueueDb } from './queue/db';
 import { QueueRepo } from './queue/repo';
 import { Retention } from './retention';
 import { Spool } from './spool/spool';
-import { startStatusServer } from './status/http';
+import { healthProblem, startStatusServer } from './status/http';
 import { buildSnapshot, type StatusSnapshot } from './status/snapshot';
 import { CloudClient } from './upload/cloud';
 import { Throttle } from './upload/throttle';
@@ -92,7 +92,12 @@ export async function startGateway(config: GatewayConfig, log: Logger = pino({ l
   commitments.start();
   retention.start();
   dimsePort = await listener.start();
-  const { server: statusServer, port: statusPort }: { server: Server; port: number } = await startStatusServer(snapshot, config.status.host, config.status.port);
+  const { server: statusServer, port: statusPort }: { server: Server; port: number } = await startStatusServer(
+    snapshot,
+    () => healthProblem(db, () => listener.listening),
+    config.status.host,
+    config.status.port,
+  );
   await drop?.start();
   heartbeat.start();
   log.info({ aeTitle: config.dimse.aeTitle, dimsePort, statusPort, cloud: config.cloud.url, version: GATEWAY_VERSION }, 'gateway started');

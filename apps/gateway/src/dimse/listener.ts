@@ -45,6 +45,11 @@ export class DicomListener {
     private readonly log: Logger,
   ) {}
 
+  /** True while the server is bound and accepting connections. */
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
   start(): Promise<number> {
     const allowed = allowList(this.opts.allowedAddresses);
     const onSocket = (socket: Socket) => {

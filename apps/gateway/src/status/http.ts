@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { DatabaseSync } from 'node:sqlite';
 import { formatBytes, formatDuration } from './render';
 import type { StatusSnapshot } from './snapshot';
 
@@ -25,8 +26,29 @@ ${s.permanentFailures.length ? `<h2 class="err">Rejected by the cloud (kept here
 </body></html>`;
 }
 
-/** Starts the status server; resolves with the bound port. */
-export function startStatusServer(snapshot: () => Promise<StatusSnapshot>, host: string, port: number): Promise<{ server: Server; port: number }> {
+/**
+ * Why the gateway is not healthy, or null: the queue database must answer a query (every C-STORE
+ * is committed there before it is acknowledged) and the DICOM listener must be accepting.
+ */
+export function healthProblem(db: DatabaseSync, dicomListening: () => boolean): string | null {
+  try {
+    db.prepare('select 1').get();
+  } catch (err) {
+    return `queue database unavailable: ${(err as Error).message}`;
+  }
+  return dicomListening() ? null : 'DICOM listener is not accepting connections';
+}
+
+/**
+ * Starts the status server; resolves with the bound port. `/healthz` answers 200 "ok", or 503 with
+ * the reason `health` gives.
+ */
+export function startStatusServer(
+  snapshot: () => Promise<StatusSnapshot>,
+  health: () => string | null,
+  host: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET') {
       res.writeHead(405).end();
@@ -34,7 +56,8 @@ export function startStatusServer(snapshot: () => Promise<StatusSnapshot>, host:
     }
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const problem = health();
+      res.writeHead(problem ? 503 : 200, { 'content-type': 'text/plain' }).end(`${problem ?? 'ok'}\n`);
       return;
     }
     if (url.pathname !== '/' && url.pathname !== '/status.json') {
