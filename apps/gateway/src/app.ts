@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
 import dimse from 'dcmjs-dimse';
 import pino, { type Logger } from 'pino';
 import pkg from '../package.json' with { type: 'json' };
@@ -15,21 +14,15 @@ import { QueueRepo } from './queue/repo';
 import { Retention } from './retention';
 import { Spool } from './spool/spool';
 import { healthProblem, startStatusServer } from './status/http';
-import { buildSnapshot, type StatusSnapshot } from './status/snapshot';
+import { buildSnapshot } from './status/snapshot';
 import { CloudClient } from './upload/cloud';
 import { Throttle } from './upload/throttle';
 import { Uploader } from './upload/uploader';
 
 export const GATEWAY_VERSION: string = pkg.version;
 
-/** A running gateway: the ports it bound and a `stop` that shuts down in reverse order. */
+/** A running gateway: `stop` shuts it down in reverse order. */
 export interface Gateway {
-  dimsePort: number;
-  statusPort: number;
-  db: DatabaseSync;
-  repo: QueueRepo;
-  uploader: Uploader;
-  snapshot(): Promise<StatusSnapshot>;
   stop(): Promise<void>;
 }
 
@@ -103,12 +96,6 @@ export async function startGateway(config: GatewayConfig, log: Logger = pino({ l
   log.info({ aeTitle: config.dimse.aeTitle, dimsePort, statusPort, cloud: config.cloud.url, version: GATEWAY_VERSION }, 'gateway started');
 
   return {
-    dimsePort,
-    statusPort,
-    db,
-    repo,
-    uploader,
-    snapshot,
     async stop() {
       heartbeat.stop();
       drop?.stop();

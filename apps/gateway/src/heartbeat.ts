@@ -20,7 +20,6 @@ export function heartbeatBody(s: StatusSnapshot) {
 /** Reports to the cloud every `intervalMs` (and at start); failures are only logged — the queue is the truth. */
 export class Heartbeat {
   private timer?: NodeJS.Timeout;
-  lastOkAt?: number;
 
   constructor(private readonly deps: { cloud: CloudClient; snapshot: () => Promise<StatusSnapshot>; log: Logger; intervalMs: number }) {}
 
@@ -34,14 +33,11 @@ export class Heartbeat {
     clearInterval(this.timer);
   }
 
-  async beat(): Promise<boolean> {
+  async beat(): Promise<void> {
     try {
       await this.deps.cloud.requestJson('POST', '/api/gateway/heartbeat', heartbeatBody(await this.deps.snapshot()));
-      this.lastOkAt = Date.now();
-      return true;
     } catch (err) {
       this.deps.log.debug({ err: (err as Error).message }, 'heartbeat not delivered');
-      return false;
     }
   }
 }

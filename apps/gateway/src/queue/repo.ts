@@ -123,12 +123,9 @@ export class QueueRepo {
   }
 
   /** Puts permanently failed instances back in the queue (after the cause was fixed in the cloud). */
-  retryFailed(ids?: number[]): number {
-    const where = ids?.length ? `and id in (${ids.map(() => '?').join(',')})` : '';
+  retryFailed(): number {
     return Number(
-      this
-        .sql(`update instance set state = 'queued', fail_class = null, rejections = 0, next_attempt_at = 0 where state = 'failed' and fail_class = 'permanent' ${where}`)
-        .run(...(ids ?? [])).changes,
+      this.sql(`update instance set state = 'queued', fail_class = null, rejections = 0, next_attempt_at = 0 where state = 'failed' and fail_class = 'permanent'`).run().changes,
     );
   }
 

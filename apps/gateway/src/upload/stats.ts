@@ -1,11 +1,9 @@
 /** Bytes sent per second over the last minute (for the status page and the ETA). */
 export class UploadStats {
   private readonly buckets = new Map<number, number>();
-  total = 0;
 
   add(bytes: number, now = Date.now()): void {
     if (bytes <= 0) return;
-    this.total += bytes;
     const s = Math.floor(now / 1000);
     this.buckets.set(s, (this.buckets.get(s) ?? 0) + bytes);
     for (const k of this.buckets.keys()) if (k < s - 60) this.buckets.delete(k);
