@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StatusSnapshot } from './status/snapshot';
+import { SerialTask } from './lib/periodic';
 import type { CloudClient } from './upload/cloud';
 
 /** The heartbeat body (the cloud stores it as-is and shows it in the portal's gateway list). */
@@ -19,25 +20,27 @@ export function heartbeatBody(s: StatusSnapshot) {
 
 /** Reports to the cloud every `intervalMs` (and at start); failures are only logged — the queue is the truth. */
 export class Heartbeat {
-  private timer?: NodeJS.Timeout;
+  private readonly task: SerialTask;
 
-  constructor(private readonly deps: { cloud: CloudClient; snapshot: () => Promise<StatusSnapshot>; log: Logger; intervalMs: number }) {}
+  constructor(private readonly deps: { cloud: CloudClient; snapshot: () => Promise<StatusSnapshot>; log: Logger; intervalMs: number }) {
+    this.task = new SerialTask(
+      async () => this.deps.cloud.requestJson('POST', '/api/gateway/heartbeat', heartbeatBody(await this.deps.snapshot())),
+      deps.intervalMs,
+      (err) => deps.log.debug({ err: (err as Error).message }, 'heartbeat not delivered'),
+    );
+  }
 
   start(): void {
-    void this.beat();
-    this.timer = setInterval(() => void this.beat(), this.deps.intervalMs);
-    this.timer.unref();
+    void this.task.kick();
+    this.task.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
-  async beat(): Promise<void> {
-    try {
-      await this.deps.cloud.requestJson('POST', '/api/gateway/heartbeat', heartbeatBody(await this.deps.snapshot()));
-    } catch (err) {
-      this.deps.log.debug({ err: (err as Error).message }, 'heartbeat not delivered');
-    }
+  /** Sends one heartbeat now (joins one already on its way). */
+  beat(): Promise<void> {
+    return this.task.kick();
   }
 }

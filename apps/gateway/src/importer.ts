@@ -3,6 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
+import { SerialTask } from './lib/periodic';
 import type { QueueRepo } from './queue/repo';
 import { queueReceived } from './spool/receive';
 import type { Spool } from './spool/spool';
@@ -91,52 +92,48 @@ export async function importFolder(
  */
 export class DropFolder {
   private readonly seen = new Map<string, string>();
-  private timer?: NodeJS.Timeout;
-  private busy = false;
+  private readonly task: SerialTask;
   readonly progress: ImportProgress & { lastScanAt?: number } = { found: 0, done: 0, imported: 0, duplicates: 0, skipped: 0, failed: 0, refused: 0 };
 
   constructor(
     private readonly dir: string,
     private readonly deps: { spool: Spool; repo: QueueRepo; log: Logger; onQueued: () => void },
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.task = new SerialTask(() => this.scanOnce(), intervalMs, (err) => deps.log.warn({ err: (err as Error).message }, 'drop folder scan failed'));
+  }
 
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    this.timer = setInterval(() => void this.scan(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
     await this.scan();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
-  /** One scan; imports the files that are stable. */
-  async scan(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const stable: string[] = [];
-      const files = await listFiles(this.dir);
-      for (const f of files) {
-        const s = await stat(f).catch(() => null);
-        if (!s) continue;
-        const sig = `${s.size}:${s.mtimeMs}`;
-        if (this.seen.get(f) === sig) stable.push(f);
-        this.seen.set(f, sig);
-      }
-      for (const k of this.seen.keys()) if (!files.includes(k)) this.seen.delete(k);
-      this.progress.lastScanAt = Date.now();
-      if (!stable.length) return;
-      const r = await importFolder(this.dir, this.deps, { deleteSource: true, files: stable, rejectDir: path.join(this.dir, 'rejected') });
-      for (const k of ['found', 'done', 'imported', 'duplicates', 'skipped', 'failed', 'refused'] as const) this.progress[k] += r[k];
-      for (const f of stable) this.seen.delete(f);
-      this.deps.log.info({ ...r, current: undefined }, 'drop folder import');
-    } catch (err) {
-      this.deps.log.warn({ err: (err as Error).message }, 'drop folder scan failed');
-    } finally {
-      this.busy = false;
+  /** One scan (joins one in progress); imports the files that are stable. */
+  scan(): Promise<void> {
+    return this.task.kick();
+  }
+
+  private async scanOnce(): Promise<void> {
+    const stable: string[] = [];
+    const files = await listFiles(this.dir);
+    for (const f of files) {
+      const s = await stat(f).catch(() => null);
+      if (!s) continue;
+      const sig = `${s.size}:${s.mtimeMs}`;
+      if (this.seen.get(f) === sig) stable.push(f);
+      this.seen.set(f, sig);
     }
+    for (const k of this.seen.keys()) if (!files.includes(k)) this.seen.delete(k);
+    this.progress.lastScanAt = Date.now();
+    if (!stable.length) return;
+    const r = await importFolder(this.dir, this.deps, { deleteSource: true, files: stable, rejectDir: path.join(this.dir, 'rejected') });
+    for (const k of ['found', 'done', 'imported', 'duplicates', 'skipped', 'failed', 'refused'] as const) this.progress[k] += r[k];
+    for (const f of stable) this.seen.delete(f);
+    this.deps.log.info({ ...r, current: undefined }, 'drop folder import');
   }
 }

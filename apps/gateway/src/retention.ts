@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { InstanceRow, QueueRepo } from './queue/repo';
+import { SerialTask } from './lib/periodic';
 import { type CloudClient, heldVersion } from './upload/cloud';
 
 export interface RetentionPolicy {
@@ -52,30 +53,24 @@ export function selectForgettable(cached: InstanceRow[], policy: RetentionPolicy
  * While the cloud is unreachable nothing is deleted, so the branch keeps its recent studies.
  */
 export class Retention {
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly task: SerialTask;
 
   constructor(
     private readonly deps: { repo: QueueRepo; cloud: CloudClient; log: Logger; policy: RetentionPolicy; intervalMs: number; onRequeued: () => void },
-  ) {}
+  ) {
+    this.task = new SerialTask(() => this.run(), deps.intervalMs, (err) => deps.log.warn({ err: (err as Error).message }, 'retention pass failed; nothing deleted'));
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.deps.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
   kick(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.run()
-      .catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'retention pass failed; nothing deleted'))
-      .finally(() => {
-        this.running = false;
-      });
+    void this.task.kick();
   }
 
   /** One pass; returns how many local copies were forgotten. */

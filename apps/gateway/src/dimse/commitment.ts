@@ -3,6 +3,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { TransferSyntax } from '@vetpacs/dicom';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from 'pino';
+import { SerialTask } from '../lib/periodic';
 import { backoffDelay } from '../upload/backoff';
 
 const { Scp, Dataset } = dimse;
@@ -49,8 +50,7 @@ export function resolveRef(rows: { state: string; fail_class: string | null; sop
  * referenced instance by SHA-256, or some were found missing or rejected.
  */
 export class CommitmentService {
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly task: SerialTask;
 
   constructor(
     private readonly deps: {
@@ -61,7 +61,9 @@ export class CommitmentService {
       intervalMs: number;
       backoff: { baseMs: number; maxMs: number };
     },
-  ) {}
+  ) {
+    this.task = new SerialTask(() => this.processDue(), deps.intervalMs, (err) => deps.log.warn({ err }, 'storage commitment processing failed'));
+  }
 
   /** Handles an N-ACTION request; returns the DIMSE status to answer with. */
   accept(request: InstanceType<typeof dimse.requests.NActionRequest>, callingAe: string): number {
@@ -85,23 +87,16 @@ export class CommitmentService {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.deps.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
   /** Checks pending requests now (also called after uploads are verified). */
   kick(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.processDue()
-      .catch((err) => this.deps.log.warn({ err }, 'storage commitment processing failed'))
-      .finally(() => {
-        this.running = false;
-      });
+    void this.task.kick();
   }
 
   private peerFor(ae: string): CommitmentPeer | undefined {
