@@ -5,7 +5,7 @@ import { makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../server/test/process';
 import { openQueueDb } from '../src/queue/db';
-import { type Cloud, cloudLookup, type GatewayProcess, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { cloudLookup, type GatewayProcess, spawnGateway, storescu, tempDir, useCloud, waitFor, writeGatewayConfig } from './harness';
 
 const { Client, Dataset, Scp, Server } = dimse;
 const { NActionRequest } = dimse.requests;
@@ -66,14 +66,13 @@ function requestCommitment(port: number, transactionUid: string, sops: string[])
 }
 
 describe('gateway: Storage Commitment SCP', () => {
-  let cloud: Cloud;
+  const cloud = useCloud();
   let gw: GatewayProcess;
   let modality: InstanceType<typeof Server>;
   const reports: Report[] = [];
   let dir: string;
 
   beforeAll(async () => {
-    cloud = await startCloud();
     dir = await tempDir('gw-commit-');
     const modalityPort = await freePort();
     modality = startModality(modalityPort, reports);
@@ -84,8 +83,6 @@ describe('gateway: Storage Commitment SCP', () => {
   afterAll(async () => {
     await gw?.stop();
     modality?.close();
-    await cloud?.close();
-    await removeTempDirs();
   });
 
   it('answers "committed" only after the cloud verified every instance by hash', async () => {

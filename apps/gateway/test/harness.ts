@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createDb, type Db } from '@vetpacs/db';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 // Test-only reach into the server's own test helpers: the gateway itself talks to it over HTTP only.
 import { createTestPractice, type TestPractice, testEnv } from '../../server/test/harness';
 import { freePort, type ServerProcess, spawnServer } from '../../server/test/process';
@@ -56,6 +56,26 @@ export async function startCloud(): Promise<Cloud> {
       await rm(staging, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A cloud for the enclosing describe block: started in beforeAll, closed (and the temp dirs
+ * removed) in afterAll. Call it first in the block: vitest runs afterAll hooks in reverse order, so
+ * the block's own teardown (stopping its gateway) runs while the cloud is still up. The returned
+ * object is filled in by the time the block's own beforeAll and tests run.
+ */
+export function useCloud(): Cloud {
+  const cloud = {} as Cloud;
+  let started = false;
+  beforeAll(async () => {
+    Object.assign(cloud, await startCloud());
+    started = true;
+  });
+  afterAll(async () => {
+    if (started) await cloud.close();
+    await removeTempDirs();
+  });
+  return cloud;
 }
 
 export interface GatewayProcess {

@@ -1,19 +1,12 @@
 import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { el, makeDicom } from '@vetpacs/dicom/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../server/test/process';
-import { type Cloud, cloudLookup, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { cloudLookup, spawnGateway, storescu, tempDir, useCloud, waitFor, writeGatewayConfig } from './harness';
 
 describe('gateway refusals', () => {
-  let cloud: Cloud;
-  beforeAll(async () => {
-    cloud = await startCloud();
-  });
-  afterAll(async () => {
-    await cloud?.close();
-    await removeTempDirs();
-  });
+  const cloud = useCloud();
 
   it('an instance the cloud rejects is kept locally and reported with the cloud’s reason', async () => {
     const dir = await tempDir('gw-reject-');

@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeDicom } from '@vetpacs/dicom/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openQueueDb } from '../src/queue/db';
-import { type Cloud, cloudLookup, sha256, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { type Cloud, cloudLookup, sha256, spawnGateway, storescu, tempDir, useCloud, waitFor, writeGatewayConfig } from './harness';
 import { startCorruptingProxy } from './proxy';
 
 /** The gateway's queue rows, read straight from its SQLite file (read-only, like `status`). */
@@ -51,14 +51,7 @@ async function expectAllInCloud(cloud: Cloud, dataDir: string, sops: string[]) {
 }
 
 describe('gateway resilience', () => {
-  let cloud: Cloud;
-  beforeAll(async () => {
-    cloud = await startCloud();
-  });
-  afterAll(async () => {
-    await cloud?.close();
-    await removeTempDirs();
-  });
+  const cloud = useCloud();
 
   it('kill -9 mid-upload, restart: resumes the same tus upload, nothing lost or duplicated', async () => {
     const dir = await tempDir('gw-kill-');

@@ -6,7 +6,7 @@ import { convertTransferSyntax, makeDicom } from '@vetpacs/dicom/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { part10Header } from '../src/spool/file-meta';
 import { freePort } from '../../server/test/process';
-import { type Cloud, cloudLookup, type GatewayProcess, sha256, removeTempDirs, spawnGateway, startCloud, storescu, tempDir, waitFor, writeGatewayConfig } from './harness';
+import { cloudLookup, type GatewayProcess, sha256, spawnGateway, storescu, tempDir, useCloud, waitFor, writeGatewayConfig } from './harness';
 
 /** Fixture per transfer syntax with the storescu flag that makes dcmtk propose it. */
 const CASES: { name: string; ts: string; flag: string; eightBit?: boolean }[] = [
@@ -26,7 +26,7 @@ function datasetOffset(file: Buffer): number {
 }
 
 describe('gateway: storescu → spool → tus → cloud', () => {
-  let cloud: Cloud;
+  const cloud = useCloud();
   let gw: GatewayProcess;
   let dir: string;
   // Oracle for "what storescu put on the wire": dcmtk's own SCP in bit-preserving mode (+B).
@@ -34,7 +34,6 @@ describe('gateway: storescu → spool → tus → cloud', () => {
   let referencePort: number;
 
   beforeAll(async () => {
-    cloud = await startCloud();
     dir = await tempDir('gw-storescu-');
     await mkdir(path.join(dir, 'reference'));
     referencePort = await freePort();
@@ -44,8 +43,6 @@ describe('gateway: storescu → spool → tus → cloud', () => {
   afterAll(async () => {
     reference?.kill();
     await gw?.stop();
-    await cloud?.close();
-    await removeTempDirs();
   });
 
   it('C-ECHO answers success', async () => {
