@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { request } from 'node:http';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { bundleSize, writeBundle } from '@vetpacs/bundle';
@@ -146,25 +149,38 @@ describe('tus across server processes', () => {
     const env = testEnv({ UPLOAD_STAGING_DIR: helper.stagingDir, TUS_LOCK_TTL_MS: '2000', LOG_LEVEL: 'warn' });
     const a = await spawnServer(env);
     const file = bigInstance(11);
-    let uploadUrl = '';
-    const pending = tusUpload(a.url, practice.gatewayAuth, file, {
-      chunkSize: 64 * 1024,
-      onStarted: (u) => {
-        uploadUrl = u;
-      },
-    }).catch((err: Error) => err);
-    // Kill the process once some bytes are in staging (polling the server's own offset).
-    for (let i = 0; i < 200; i++) {
-      if (uploadUrl) {
-        const head = await fetch(`${a.url}${new URL(uploadUrl, a.url).pathname}`, { method: 'HEAD', headers: { authorization: practice.gatewayAuth, 'tus-resumable': '1.0.0' } }).catch(() => null);
-        if (head && Number(head.headers.get('upload-offset')) > 0) break;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const tusHeaders = { authorization: practice.gatewayAuth, 'tus-resumable': '1.0.0' };
+    const created = await fetch(`${a.url}/api/uploads`, {
+      method: 'POST',
+      headers: { ...tusHeaders, 'upload-length': String(file.length), 'upload-metadata': `type ${Buffer.from('instance').toString('base64')}` },
+    });
+    expect(created.status).toBe(201);
+    const uploadUrl = created.headers.get('location') ?? '';
+    const uploadId = new URL(uploadUrl, a.url).pathname.split('/').pop() ?? '';
+    // A PATCH that sends the first half and then stalls, so the kill always lands mid-body
+    // (a client sending the whole file could finish between two polls on a fast machine).
+    const half = Math.floor(file.length / 2);
+    const patch = request(`${a.url}${new URL(uploadUrl, a.url).pathname}`, {
+      method: 'PATCH',
+      headers: { ...tusHeaders, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(file.length) },
+    });
+    const patchDone = new Promise<unknown>((resolve) => {
+      patch.on('error', resolve);
+      patch.on('response', resolve);
+    });
+    patch.write(file.subarray(0, half));
+    // Kill the process once the server has written some of the bytes to staging.
+    const staged = path.join(helper.stagingDir, uploadId);
+    for (let i = 0; i < 400 && ((await stat(staged).catch(() => null))?.size ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect((await stat(staged)).size).toBeGreaterThan(0);
     await a.kill();
-    expect(await pending).toBeInstanceOf(Error);
+    expect(await patchDone).toBeInstanceOf(Error);
     const restarted = await spawnServer(env, a.port);
     try {
+      const head = await fetch(`${restarted.url}${new URL(uploadUrl, a.url).pathname}`, { method: 'HEAD', headers: tusHeaders });
+      const offset = Number(head.headers.get('upload-offset'));
+      expect(offset).toBeGreaterThan(0);
+      expect(offset).toBeLessThanOrEqual(half);
       const res = completed(await tusUpload(restarted.url, practice.gatewayAuth, file, { chunkSize: 64 * 1024, uploadUrl }));
       expect(res.body.receipts[0]?.status).toBe('STORED');
       expect(sha(await storedBytes(helper, practice.id, '1.2.826.0.1.3680043.10.1000.5000.11'))).toBe(sha(file));
