@@ -108,6 +108,27 @@ export function describeObjectStoreContract(
       expect((await store.getRange(key, 0, 0)).length).toBe(0);
     });
 
+    it('reads into a caller buffer from a position, stopping at the end of the object or of the buffer', async () => {
+      const dir = ns('into');
+      const key = `${dir}/obj`;
+      const data = patternBytes(300_000); // several 64 KiB chunks on any transport
+      await store.put(key, data);
+      const whole = Buffer.alloc(300_000);
+      expect(await store.readInto(key, whole)).toBe(300_000);
+      expect(whole.equals(data)).toBe(true);
+      const mid = Buffer.alloc(16);
+      expect(await store.readInto(key, mid, 128)).toBe(16);
+      expect(mid.equals(data.subarray(128, 144))).toBe(true);
+      const tail = Buffer.alloc(100).fill(7);
+      expect(await store.readInto(key, tail, 299_990)).toBe(10);
+      expect(tail.subarray(0, 10).equals(data.subarray(299_990))).toBe(true);
+      expect(tail[10]).toBe(7); // nothing written past what was read
+      await expect(store.readInto(key, Buffer.alloc(4), 300_000)).rejects.toBeInstanceOf(InvalidRangeError);
+      await expect(store.readInto(key, Buffer.alloc(4), -1)).rejects.toBeInstanceOf(InvalidRangeError);
+      await expect(store.readInto(`${dir}/missing`, Buffer.alloc(4))).rejects.toBeInstanceOf(ObjectNotFoundError);
+      await expect(store.readInto(dir, Buffer.alloc(4))).rejects.toBeInstanceOf(ObjectNotFoundError); // a "directory" of keys
+    });
+
     it('treats a missing key as missing: get throws, head is null, delete is idempotent', async () => {
       const key = `${ns('missing')}/nope`;
       const err = await store.get(key).catch((e: unknown) => e);
@@ -178,6 +199,7 @@ export function describeObjectStoreContract(
         await expect(store.head(key), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
         await expect(store.delete(key), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
         await expect(store.getRange(key, 0, 1), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        await expect(store.readInto(key, Buffer.alloc(1)), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
       }
       for (const prefix of ['../', '/abs', 'a/../', 'a\\']) {
         await expect(consume(store.list(prefix)), prefix).rejects.toBeInstanceOf(InvalidObjectKeyError);

@@ -231,6 +231,33 @@ export class FsObjectStore implements ObjectStore {
     return readAll(body);
   }
 
+  async readInto(key: string, target: Buffer, position = 0): Promise<number> {
+    const file = this.#pathFor(key);
+    if (!Number.isSafeInteger(position) || position < 0) throw new InvalidRangeError(key, { start: position });
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      throw this.#mapMissing(key, err);
+    }
+    try {
+      let total = 0;
+      while (total < target.length) {
+        const { bytesRead } = await fh.read(target, total, target.length - total, position + total);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+      }
+      if (total === 0 && position > 0 && target.length > 0) throw new InvalidRangeError(key, { start: position });
+      return total;
+    } catch (err) {
+      // A directory opens read-only but cannot be read: it is no object.
+      if (errnoCode(err) === 'EISDIR') throw new ObjectNotFoundError(key, { cause: err });
+      throw err;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
   async ping(): Promise<void> {
     try {
       const st = await stat(this.#root);

@@ -183,6 +183,39 @@ export class S3ObjectStore implements ObjectStore {
     return readAll(body);
   }
 
+  async readInto(key: string, target: Buffer, position = 0): Promise<number> {
+    const s3Key = this.#s3Key(key);
+    if (!Number.isSafeInteger(position) || position < 0) throw new InvalidRangeError(key, { start: position });
+    if (target.length === 0) {
+      if (!(await this.head(key))) throw new ObjectNotFoundError(key);
+      return 0;
+    }
+    let body: Readable;
+    try {
+      const res = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: s3Key, Range: `bytes=${position}-${position + target.length - 1}` }),
+      );
+      body = res.Body as Readable;
+    } catch (err) {
+      if (isMissingObject(err)) throw new ObjectNotFoundError(key, { cause: err });
+      if (statusOf(err) === 416 || nameOf(err) === 'InvalidRange') {
+        // S3 refuses any range of an empty object: reading it from the start is reading nothing.
+        if (position === 0) return 0;
+        throw new InvalidRangeError(key, { start: position });
+      }
+      throw err;
+    }
+    let total = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const n = Math.min(chunk.length, target.length - total);
+      chunk.copy(target, total, 0, n);
+      total += n;
+      if (total === target.length) break; // a server ignoring Range sends more: stop reading
+    }
+    body.destroy();
+    return total;
+  }
+
   async ping(): Promise<void> {
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), {
