@@ -1,13 +1,15 @@
 /**
  * How the production processes are launched (scripts/start.ts, the benchmarks, infra/docker).
  *
- * Server: a 1 MB young generation instead of V8's default 16 MB semi-spaces, grown on demand. A
- * streaming upload allocates a 64 KB network buffer per socket read; a small young generation
- * collects those (and their off-heap bytes) sooner: the peak RSS while a 2 GB study streams in
- * went from 361 MB (default) and 264–291 MB (4 MB) to ~212 MB, with no throughput cost on
- * small-instance or radiograph ingest (A/B runs in docs/benchmarks.md, "Ingest").
+ * Server: a 2 MB young generation instead of V8's default 16 MB semi-spaces. A streaming upload
+ * allocates a 64 KB network buffer per socket read; a small young generation collects those (and
+ * their off-heap bytes) sooner. Measured (docs/benchmarks.md, "Young generation size"): peak RSS
+ * while a 2 GB study streams in is ~212-229 MB at 1-2 MB, 264-281 MB at 4 MB, 361 MB at 16 MB;
+ * but at 1 MB a 1000-row QIDO answer (about 2 MB of short-lived rows and strings) no longer fits
+ * and spills into old-generation collections: p50 55-63 ms at 1 MB, 47-50 ms at 2 MB, 39-44 ms
+ * at 4 MB on the 1M-instance index. 2 MB keeps most of both.
  */
-export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=1'];
+export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=2'];
 export const WORKER_NODE_FLAGS = ['--enable-source-maps'];
 
 /**

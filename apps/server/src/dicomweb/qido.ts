@@ -56,12 +56,12 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
     }
     if (warnings.length) reply.header('Warning', warnings.map(warningHeader));
     const root = dicomwebRoot(req, publicUrl);
-    const body = qidoRowsToJsonText(rows, q, root);
+    const text = qidoRowsToJsonText(rows, q, root);
     // Only attributes copied from stored instance JSON (includefield) can carry the BulkDataURI placeholder.
-    return reply
-      .header('Cache-Control', CACHE_REVALIDATE)
-      .type('application/dicom+json')
-      .send(q.extraTags.length ? resolveBulkRoot(body, root) : body);
+    // Sent as one Buffer: a string body is UTF-8-encoded twice (Content-Length, then the socket
+    // write), ~3 ms per 1000-row answer.
+    const body = Buffer.from(q.extraTags.length ? resolveBulkRoot(text, root) : text);
+    return reply.header('Cache-Control', CACHE_REVALIDATE).type('application/dicom+json').send(body);
   };
 
   app.get('/dicomweb/studies', search('study'));
