@@ -4,11 +4,11 @@ import { createTestPractice, startTestServer, type TestPractice, type TestServer
 type Json = Record<string, { vr: string; Value?: unknown[] }>;
 
 /**
- * The DICOM JSON of QIDO-RS results (qido-json.ts), on index rows written
+ * The DICOM JSON that Postgres writes for QIDO-RS results (qido-json.ts), on index rows written
  * directly so that edge values (empty strings, '=' name groups, quotes, backslashes, unknown
  * neutered state) are exercised exactly.
  */
-describe('QIDO-RS results as DICOM JSON', () => {
+describe('QIDO-RS results as DICOM JSON written by SQL', () => {
   let server: TestServer;
   let practice: TestPractice;
   const query = async (path: string) => {

@@ -1,91 +1,80 @@
-import { BY_TAG, INSTANCE_AVAILABILITY, RETRIEVE_URL, SPECIFIC_CHARACTER_SET } from './qido-attributes';
+import { Prisma } from '@vetpacs/db';
+import { BY_TAG, type IndexedAttribute, INSTANCE_AVAILABILITY, type QidoLevel, RETRIEVE_URL, SPECIFIC_CHARACTER_SET } from './qido-attributes';
 import type { QidoQuery } from './qido-query';
-import type { QidoRow } from './qido-repo';
 
-/** PN string (`Alphabetic=Ideographic=Phonetic`) → DICOM JSON PN object (PS3.18 §F.2.2). */
-export function personName(raw: string): { Alphabetic?: string; Ideographic?: string; Phonetic?: string } {
-  const [alphabetic, ideographic, phonetic] = raw.split('=');
-  const out: { Alphabetic?: string; Ideographic?: string; Phonetic?: string } = {};
-  if (alphabetic) out.Alphabetic = alphabetic;
-  if (ideographic) out.Ideographic = ideographic;
-  if (phonetic) out.Phonetic = phonetic;
-  return out;
+// QIDO-RS results leave Postgres as finished DICOM JSON text (PS3.18 §F.2): the statement writes
+// each result with plain string concatenation (values escaped by to_json) and aggregates the page
+// into one string. Measured on a 1000-study answer at 1M instances: the SQL grows by ~3 ms, and the
+// server no longer turns 17,000 columns into objects, DICOM JSON elements and a string (~10 ms of
+// JavaScript and garbage collection per request). Postgres's json_build_object was tried first and
+// is slower than both (it builds a JSON value per element).
+
+/** Tags and VRs are our own constants (8 hex digits, 2 letters), safe to inline as literals. */
+function literal(s: string): Prisma.Sql {
+  if (!/^[0-9A-Za-z_"{}:,[\] ]+$/.test(s)) throw new Error(`not a constant JSON fragment: ${s}`);
+  return Prisma.raw(`'${s}'`);
 }
 
-/** Writes one attribute of a row as `"tag":{…}` text, or '' to leave it out. */
-type Writer = (row: QidoRow) => string;
+/** `"tag":{"vr":"XX"` — the start of every element. */
+const head = (tag: string, vr: string) => `"${tag}":{"vr":"${vr}"`;
 
-/** The `Value` array text of an index column, or undefined for an empty value. */
-function valueText(out: string | undefined, value: unknown): string | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  switch (out) {
+/** SQL text of one indexed attribute: with its value, or zero-length (VR only, PS3.4 §C.2.2.1.2). */
+function indexedElement(tag: string, attr: IndexedAttribute): Prisma.Sql {
+  const c = attr.column!;
+  const h = head(tag, attr.vr);
+  const empty = literal(`${h}}`);
+  const withValue = literal(`${h},"Value":`);
+  switch (attr.out) {
     case 'pn':
-      return `[${JSON.stringify(personName(String(value)))}]`;
+      // `Alphabetic=Ideographic=Phonetic` → PN object (PS3.18 §F.2.2). Most names have no '='
+      // groups: written directly; the rest through json_build_object, empty groups left out.
+      return Prisma.sql`CASE WHEN NULLIF(${c}, '') IS NULL THEN ${empty}
+        WHEN strpos(${c}, '=') = 0 THEN ${withValue} || '[{"Alphabetic":' || to_json(${c}::text)::text || '}]}'
+        ELSE ${withValue} || '[' || json_strip_nulls(json_build_object('Alphabetic', NULLIF(split_part(${c}, '=', 1), ''),
+          'Ideographic', NULLIF(split_part(${c}, '=', 2), ''), 'Phonetic', NULLIF(split_part(${c}, '=', 3), '')))::text || ']}' END`;
     case 'int':
-      return `[${JSON.stringify(Number(value))}]`;
+      return Prisma.sql`CASE WHEN ${c} IS NULL THEN ${empty} ELSE ${withValue} || '[' || (${c})::text || ']}' END`;
     case 'array':
-      return (value as string[]).length ? JSON.stringify(value) : undefined;
+      return Prisma.sql`CASE WHEN cardinality(${c}) > 0 THEN ${withValue} || array_to_json(${c})::text || '}' ELSE ${empty} END`;
     case 'neutered':
-      return value === 'ALTERED' || value === 'UNALTERED' ? `["${value}"]` : undefined;
+      return Prisma.sql`CASE WHEN ${c}::text IN ('ALTERED', 'UNALTERED') THEN ${withValue} || '["' || ${c}::text || '"]}' ELSE ${empty} END`;
     default:
-      return `[${JSON.stringify(String(value))}]`;
+      return Prisma.sql`CASE WHEN NULLIF(${c}::text, '') IS NULL THEN ${empty} ELSE ${withValue} || '[' || to_json(${c}::text)::text || ']}' END`;
   }
 }
 
-function writerFor(tag: string, root: string, extraTags: Set<string>): Writer | null {
-  if (tag === SPECIFIC_CHARACTER_SET) return () => `"${tag}":{"vr":"CS","Value":["ISO_IR 192"]}`;
-  if (tag === INSTANCE_AVAILABILITY) return () => `"${tag}":{"vr":"CS","Value":["ONLINE"]}`;
-  if (tag === RETRIEVE_URL) return (row) => `"${tag}":{"vr":"UR","Value":[${JSON.stringify(retrieveUrl(root, row))}]}`;
-  const attr = BY_TAG.get(tag);
-  if (attr?.column) {
-    const key = `t_${tag}`;
-    const head = `"${tag}":{"vr":"${attr.vr}"`;
-    return (row) => {
-      const value = valueText(attr.out, row[key]);
-      return value === undefined ? `${head}}` : `${head},"Value":${value}}`;
-    };
-  }
-  if (extraTags.has(tag)) {
-    return (row) => {
-      const element = (row._extra as Record<string, unknown> | null | undefined)?.[tag];
-      return element ? `"${tag}":${JSON.stringify(element)}` : '';
-    };
-  }
-  return null;
+/** RetrieveURL of the row's entity (PS3.18 §10.6.3.3): the study, series or instance resource. */
+function retrieveUrlSql(level: QidoLevel, root: string): Prisma.Sql {
+  let url = Prisma.sql`${root}::text || '/studies/' || st.study_instance_uid`;
+  if (level !== 'study') url = Prisma.sql`${url} || '/series/' || se.series_instance_uid`;
+  if (level === 'instance') url = Prisma.sql`${url} || '/instances/' || i.sop_instance_uid`;
+  return url;
 }
+
+/** Function calls take at most 100 arguments: concat_ws calls of 60 elements, joined with ','. */
+const ELEMENTS_PER_CALL = 60;
 
 /**
- * Result rows → the QIDO-RS response body, a JSON array of DICOM JSON objects (PS3.18 §F.2) with
- * attributes in tag order. Attributes asked for but empty are returned with their VR only
- * (zero-length, PS3.4 §C.2.2.1.2).
- *
- * Written straight to text by one writer per attribute, compiled once per query: a 1000-row page
- * used to become 17,000 element objects, a key sort per row and a JSON.stringify of the lot (10–15
- * ms per 1000 rows with includefield=all; 4–7 ms now, same bytes). Tags are 8 upper-case hex
- * digits, so a plain sort is tag order.
+ * SQL expression (text) of one QIDO-RS result as a DICOM JSON object, over the aliases `st`, `p`,
+ * `se`, `i` of the result row and `x.extra` (jsonb of stored instance JSON, for attributes the index
+ * does not hold). Attributes come in tag order: tags are 8 upper-case hex digits, so a plain sort
+ * is tag order.
  */
-export function qidoRowsToJsonText(rows: QidoRow[], q: QidoQuery, root: string): string {
+export function resultJsonSql(q: QidoQuery, root: string): Prisma.Sql {
   const extra = new Set(q.extraTags);
-  const writers = [...new Set([...q.returnTags, ...q.extraTags])]
-    .sort()
-    .map((tag) => writerFor(tag, root, extra))
-    .filter((w): w is Writer => w !== null);
-  const parts = new Array<string>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    let text = '';
-    for (const write of writers) {
-      const element = write(row);
-      if (element) text += text ? `,${element}` : element;
-    }
-    parts[r] = `{${text}}`;
+  const elements: Prisma.Sql[] = [];
+  for (const tag of [...new Set([...q.returnTags, ...q.extraTags])].sort()) {
+    if (tag === SPECIFIC_CHARACTER_SET) elements.push(literal(`${head(tag, 'CS')},"Value":["ISO_IR 192"]}`));
+    else if (tag === INSTANCE_AVAILABILITY) elements.push(literal(`${head(tag, 'CS')},"Value":["ONLINE"]}`));
+    else if (tag === RETRIEVE_URL) elements.push(Prisma.sql`${literal(`${head(tag, 'UR')},"Value":[`)} || to_json(${retrieveUrlSql(q.level, root)})::text || ']}'`);
+    else if (BY_TAG.get(tag)?.column) elements.push(indexedElement(tag, BY_TAG.get(tag)!));
+    // Copied as stored; NULL (skipped by concat_ws) when the instance does not carry it.
+    else if (extra.has(tag)) elements.push(Prisma.sql`${literal(`"${tag}":`)} || (x.extra -> ${literal(tag)})::text`);
   }
-  return `[${parts.join(',')}]`;
-}
-
-function retrieveUrl(root: string, row: QidoRow): string {
-  let url = `${root}/studies/${row._study}`;
-  if (row._series) url += `/series/${row._series}`;
-  if (row._sop) url += `/instances/${row._sop}`;
-  return url;
+  if (!elements.length) return Prisma.sql`'{}'`;
+  const calls: Prisma.Sql[] = [];
+  for (let at = 0; at < elements.length; at += ELEMENTS_PER_CALL) {
+    calls.push(Prisma.sql`NULLIF(concat_ws(',', ${Prisma.join(elements.slice(at, at + ELEMENTS_PER_CALL), ', ')}), '')`);
+  }
+  return Prisma.sql`'{' || concat_ws(',', ${Prisma.join(calls, ', ')}) || '}'`;
 }

@@ -1,44 +1,34 @@
 import { type Db, Prisma } from '@vetpacs/db';
-import { BY_TAG } from './qido-attributes';
+import { resultJsonSql } from './qido-json';
 import { matchSql } from './qido-match';
 import type { QidoQuery } from './qido-query';
 
-/** One result row: `t_<tag>` columns, the entity UIDs, and stored JSON for non-indexed tags. */
-export type QidoRow = Record<string, unknown> & {
-  _study: string;
-  _series?: string;
-  _sop?: string;
-  _extra?: Record<string, unknown> | null;
-};
-
-/**
- * Runs a QIDO-RS query as one parameterised SQL statement. Every table is filtered by the
- * caller's practice; matching keys become conditions that the indexes answer (study sort-key
- * b-tree, modalities GIN and covering list index, patient trigram and folded-name b-tree, UID
- * unique keys). Fetches `limit + 1` rows so the caller can tell whether more results exist.
- */
-export async function runQido(db: Db, practiceId: string, q: QidoQuery): Promise<QidoRow[]> {
-  return db.$queryRaw<QidoRow[]>(qidoSql(practiceId, q));
+/** One page of QIDO-RS results. */
+export interface QidoPage {
+  /** Matches found, at most `limit + 1` (one more than asked tells that more results exist). */
+  count: number;
+  /** The first `limit` results as DICOM JSON objects, comma separated (the array without brackets). */
+  body: string;
 }
 
 /**
- * The statement of {@link runQido}, apart so that the exact SQL can be EXPLAINed.
+ * Runs a QIDO-RS query as one parameterised SQL statement that returns the finished page. Every
+ * table is filtered by the caller's practice; matching keys become conditions that the indexes
+ * answer (study sort-key b-tree, modalities GIN, patient trigram and folded-name b-tree, UID unique
+ * keys).
  *
- * Rows stay columns and the DICOM JSON is written by the server (qido-json.ts). Writing it in SQL
- * was tried and measured: it saved the server ~5 ms per 1000 rows but cost Postgres ~3 ms more, and
- * end to end (interleaved A/B, 100 requests per type) made no difference — while Postgres is the
- * one shared resource and server processes scale out.
+ * Study level: the `page` CTE picks the ids of `limit + 1` results (an index walk when nothing else
+ * filters: OFFSET then skips index entries, not joined rows); only those rows are joined to their
+ * columns, written as DICOM JSON and aggregated in result order. Series and instance levels: one
+ * join, limited, then written (see qidoSql).
  */
-function qidoSql(practiceId: string, q: QidoQuery): Prisma.Sql {
-  const cols: Prisma.Sql[] = [Prisma.sql`st.study_instance_uid AS "_study"`];
-  if (q.level !== 'study') cols.push(Prisma.sql`se.series_instance_uid AS "_series"`);
-  if (q.level === 'instance') cols.push(Prisma.sql`i.sop_instance_uid AS "_sop"`);
-  for (const tag of q.returnTags) {
-    const attr = BY_TAG.get(tag);
-    if (attr?.column) cols.push(Prisma.sql`${attr.column} AS ${Prisma.raw(`"t_${tag}"`)}`);
-  }
-  if (q.extraTags.length) cols.push(Prisma.sql`${extraJson(q)} AS "_extra"`);
+export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: string): Promise<QidoPage> {
+  const [row] = await db.$queryRaw<{ count: number; body: string | null }[]>(qidoSql(practiceId, q, root));
+  return { count: row?.count ?? 0, body: row?.body ?? '' };
+}
 
+/** The statement of {@link runQido}: one row, `count` and `body`. */
+function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
   const where: Prisma.Sql[] = [Prisma.sql`st.practice_id = ${practiceId}::uuid`];
   const matched = q.filters.map((f) => ({ f, sql: matchSql(f, q.fuzzy), onPatient: usesPatient(f.attr.matchColumn ?? f.attr.column) }));
   let conditions = matched.flatMap((m) => m.sql);
@@ -46,9 +36,8 @@ function qidoSql(practiceId: string, q: QidoQuery): Prisma.Sql {
   if (matched.some((m) => m.onPatient && m.f.attr.trigram && m.sql.length)) {
     // A name search selects few animals: find them first (name indexes), then their studies
     // through the (patient, sort key) index. Left to a join, the planner rechecked every candidate
-    // patient and probed the study heap per study: the page step of `PatientName=Smi*` at 1M
-    // instances went from ~20 to ~10 ms. Other patient keys (sex, species) can match most animals
-    // and stay a join.
+    // patient and probed the study heap per study; this is half the time for `PatientName=Smi*` at
+    // 1M instances. Other patient keys (sex, species) can match most animals and stay a join.
     const onPatient = matched.filter((m) => m.onPatient).flatMap((m) => m.sql);
     conditions = [
       ...matched.filter((m) => !m.onPatient).flatMap((m) => m.sql),
@@ -58,34 +47,51 @@ function qidoSql(practiceId: string, q: QidoQuery): Prisma.Sql {
   }
   // The study index (practice_id, study_date_value DESC, study_time DESC, id DESC) is the sort key.
   let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
-  if (q.level === 'study') {
-    // Page over study ids first (an index walk when nothing else filters), then fetch columns and
-    // join the patient for the rows of the page only: OFFSET skips index entries, not joined rows.
-    const pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
-    return Prisma.sql`
-      WITH page AS MATERIALIZED (
-        SELECT st.id FROM ${pageFrom}
-        WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
-        ORDER BY ${order}
-        LIMIT ${q.limit + 1} OFFSET ${q.offset})
-      SELECT ${Prisma.join(cols, ', ')}
-      FROM page JOIN study st ON st.id = page.id JOIN patient p ON p.id = st.patient_ref_id
-      ORDER BY ${order}`;
+  const ids: Prisma.Sql[] = [Prisma.sql`st.id AS st_id`];
+  let pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
+  let rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id JOIN patient p ON p.id = st.patient_ref_id`;
+  if (q.level !== 'study') {
+    pageFrom = Prisma.sql`${pageFrom} JOIN series se ON se.study_id = st.id`;
+    rowFrom = Prisma.sql`${rowFrom} JOIN series se ON se.id = page.se_id`;
+    ids.push(Prisma.sql`se.id AS se_id`);
+    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
+    order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
   }
-  let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id JOIN series se ON se.study_id = st.id`;
-  where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
-  order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
   if (q.level === 'instance') {
-    from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+    pageFrom = Prisma.sql`${pageFrom} JOIN instance i ON i.series_id = se.id`;
+    rowFrom = Prisma.sql`${rowFrom} JOIN instance i ON i.id = page.i_id`;
+    ids.push(Prisma.sql`i.id AS i_id`);
     where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
     order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
   }
+  const extra = q.extraTags.length ? extraJson(q) : Prisma.sql`NULL::jsonb`;
+  if (q.level !== 'study') {
+    // Series and instance pages come straight from one join: the id-page-then-join-back form
+    // below doubles the joins to plan (2 ms of planning for a 3 ms query), and these levels are
+    // not paged deep. Postgres evaluates the costly JSON expression after Sort/Limit (it postpones
+    // expensive target-list expressions past a LIMIT), so only returned rows are written; the
+    // outer levels number the rows in the subquery's order and aggregate them.
+    let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id JOIN series se ON se.study_id = st.id`;
+    if (q.level === 'instance') from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+    return Prisma.sql`
+      SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body
+      FROM (SELECT page.doc, row_number() OVER () AS n FROM (
+        SELECT ${resultJsonSql(q, root)} AS doc
+        FROM ${from} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x
+        WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
+        ORDER BY ${order}
+        LIMIT ${q.limit + 1} OFFSET ${q.offset}) page) numbered`;
+  }
   return Prisma.sql`
-    SELECT ${Prisma.join(cols, ', ')}
-    FROM ${from}
-    WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
-    ORDER BY ${order}
-    LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
+    WITH page AS MATERIALIZED (
+      SELECT ${Prisma.join(ids, ', ')} FROM ${pageFrom}
+      WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
+      ORDER BY ${order}
+      LIMIT ${q.limit + 1} OFFSET ${q.offset}),
+    result AS (
+      SELECT ${resultJsonSql(q, root)} AS doc, row_number() OVER (ORDER BY ${order}) AS n
+      FROM ${rowFrom} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x)
+    SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body FROM result`;
 }
 
 /** True when a matching column lives on the patient table (alias `p`). */
