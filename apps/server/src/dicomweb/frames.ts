@@ -8,7 +8,7 @@ import { requireAuth } from '../auth/plugin';
 import { AppError, badRequest, notAcceptable, notFound } from '../lib/errors';
 import { locateBulk } from './bulk';
 import { CACHE_IMMUTABLE, emptyBody, notModified, parseAccept, strongEtag } from './http';
-import { multipartLength, multipartStream, type OutPart } from './multipart-writer';
+import { multipartLength, type OutPart, sendRaw } from './multipart-writer';
 import { chooseFrameMedia } from './negotiate';
 import { ON_THE_FLY_VERSION, type OnTheFly, settleSingle, type TranscodedPart, transcodedPart } from './on-the-fly';
 import type { FrameRanges, PixelInstance, WadoRepo } from './repo';
@@ -60,6 +60,30 @@ export async function openRanges(store: ObjectStore, key: string, ranges: { offs
   return out;
 }
 
+/**
+ * Reads `ranges` of an object back to back into `target` (sized to their total): the pooled,
+ * allocation-free path of {@link writeMultipart} for frames and bulk data. Returns the bytes read.
+ */
+export async function readRangesInto(store: ObjectStore, key: string, ranges: { offset: number; length: number }[], target: Buffer): Promise<number> {
+  let at = 0;
+  for (const r of ranges) {
+    const n = await store.readInto(key, target.subarray(at, at + r.length), r.offset);
+    at += n;
+    if (n < r.length) break; // shorter than recorded: the caller reports it
+  }
+  return at;
+}
+
+/** A stored byte-range part: streamed when large, read whole into a pooled buffer when small. */
+function rangesPart(store: ObjectStore, key: string, contentType: string, ranges: { offset: number; length: number }[]): OutPart {
+  return {
+    contentType,
+    length: ranges.reduce((s, r) => s + r.length, 0),
+    open: () => openRanges(store, key, ranges),
+    readInto: (target) => readRangesInto(store, key, ranges, target),
+  };
+}
+
 /** Parses `1,3,5` (PS3.18 §10.4.1.1.3: a comma-separated list of 1-based frame numbers). */
 export function parseFrameList(raw: string, numberOfFrames: number): number[] {
   const items = raw.split(',').map((s) => s.trim());
@@ -87,14 +111,14 @@ async function sendParts(req: FastifyRequest, reply: FastifyReply, etag: string,
     const p = parts[0]!;
     reply.type(p.contentType);
     if (p.length !== undefined) reply.header('Content-Length', p.length);
-    return req.method === 'HEAD' ? reply.send(emptyBody()) : reply.send(await p.open());
+    return req.method === 'HEAD' ? reply.send(emptyBody()) : sendRaw(reply, req.log, undefined, [p]);
   }
   const boundary = `vetpacs-${etag.slice(1, 25)}`;
   const type = parts[0]!.contentType.split(';')[0];
   reply.type(`multipart/related; type="${type}"; boundary=${boundary}`);
   const length = multipartLength(boundary, parts);
   if (length !== undefined) reply.header('Content-Length', length);
-  return req.method === 'HEAD' ? reply.send(emptyBody()) : reply.send(multipartStream(boundary, parts));
+  return req.method === 'HEAD' ? reply.send(emptyBody()) : sendRaw(reply, req.log, boundary, parts);
 }
 
 /**
@@ -137,10 +161,7 @@ export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectSto
       parts = numbers.map((n) => transcodedPart(choice.contentType, () => onTheFly.frame(img, n - 1, transcodeTo)));
     } else {
       const all = framesOf(inst);
-      parts = numbers.map((n) => {
-        const f = all[n - 1]!;
-        return { contentType: choice.contentType, length: f.length, open: () => openRanges(store, inst.objectKey, f.ranges) };
-      });
+      parts = numbers.map((n) => rangesPart(store, inst.objectKey, choice.contentType, all[n - 1]!.ranges));
     }
     const etag = strongEtag('frames', inst.sha256, numbers.join(','), choice.contentType, String(choice.multipart), transcodeTo ? ON_THE_FLY_VERSION : '');
     return sendParts(req, reply, etag, parts, choice.multipart);
@@ -157,8 +178,7 @@ export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectSto
     if (!ranges) throw notFound('pixel data');
     const choice = chooseFrameMedia(parseAccept(req.headers.accept), inst.transferSyntaxUid, true);
     if (!choice) throw notAcceptable(`pixel data is stored as ${inst.transferSyntaxUid}; ask for transfer-syntax=* or that syntax`);
-    const length = ranges.reduce((s, r) => s + r.length, 0);
-    const part: OutPart = { contentType: choice.contentType, length, open: () => openRanges(store, inst.objectKey, ranges) };
+    const part = rangesPart(store, inst.objectKey, choice.contentType, ranges);
     return sendParts(req, reply, strongEtag('pixeldata', inst.sha256, choice.contentType, String(choice.multipart)), [part], choice.multipart);
   });
 
@@ -172,7 +192,7 @@ export const framesRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectSto
     // Non-pixel bulk values keep the data set's byte order: little endian except for big endian originals.
     const order = inst.transferSyntaxUid === TransferSyntax.ExplicitVRBigEndian ? TransferSyntax.ExplicitVRBigEndian : TransferSyntax.ExplicitVRLittleEndian;
     const contentType = `application/octet-stream; transfer-syntax=${order}`;
-    const part: OutPart = { contentType, length: range.length, open: () => openRanges(store, inst.objectKey, [range]) };
+    const part = rangesPart(store, inst.objectKey, contentType, [range]);
     return sendParts(req, reply, strongEtag('bulk', inst.sha256, path.join('/'), String(choice.multipart)), [part], choice.multipart);
   });
 };

@@ -1,4 +1,6 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { BufferPool } from '../lib/buffer-pool';
 
 /** One part of a multipart/related response: headers plus a way to open its body lazily. */
@@ -99,7 +101,8 @@ class ClientGone extends Error {
 }
 
 /**
- * Writes a multipart/related body straight to the response, with backpressure. Small parts (known
+ * Writes a multipart/related body straight to the response, with backpressure (or, without a
+ * boundary, the one part's body alone). Small parts (known
  * length up to POOLED_PART_BYTES, with `readInto`) are read whole into pooled buffers, several
  * ahead of the socket, and written as one chunk each; the buffer returns to the pool when the
  * socket has taken it (the write callback). A 300-slice CT series is then 300 reads and 300 writes
@@ -107,7 +110,8 @@ class ClientGone extends Error {
  * Resolves when the body is complete; rejects (leaving the caller to destroy the response) when a
  * part cannot be read or is shorter than its declared length.
  */
-export async function writeMultipart(out: ResponseSink, boundary: string, parts: OutPart[], pool: BufferPool = sharedPool): Promise<void> {
+export async function writeMultipart(out: ResponseSink, boundary: string | undefined, parts: OutPart[], pool: BufferPool = sharedPool): Promise<void> {
+  if (boundary === undefined && parts.length !== 1) throw new Error('a body without multipart framing has exactly one part');
   const loads: (Promise<Loaded> | undefined)[] = new Array(parts.length);
   let started = 0;
   const begin = (i: number) => {
@@ -137,7 +141,7 @@ export async function writeMultipart(out: ResponseSink, boundary: string, parts:
         else loaded.stream.destroy();
         throw new ClientGone();
       }
-      const head = partHead(boundary, parts[i]!, i === 0);
+      const head = boundary === undefined ? '' : partHead(boundary, parts[i]!, i === 0);
       if ('buf' in loaded) {
         const { buf, n } = loaded;
         if (n !== parts[i]!.length) {
@@ -145,12 +149,12 @@ export async function writeMultipart(out: ResponseSink, boundary: string, parts:
           throw new Error(`part ${i + 1} has ${n} bytes, ${parts[i]!.length} declared`);
         }
         out.cork?.();
-        out.write(head);
+        if (head) out.write(head);
         // The socket owns the memory until the write completes (or fails): only then is it reusable.
         out.write(buf.subarray(0, n), () => pool.release(buf));
         out.uncork?.();
       } else {
-        out.write(head);
+        if (head) out.write(head);
         for await (const chunk of loaded.stream) {
           if (!out.write(chunk as Buffer)) await drained(out);
           if (out.destroyed) {
@@ -161,7 +165,7 @@ export async function writeMultipart(out: ResponseSink, boundary: string, parts:
       }
       if (out.writableNeedDrain) await drained(out);
     }
-    out.write(`${CRLF}--${boundary}--${CRLF}`);
+    if (boundary !== undefined) out.write(`${CRLF}--${boundary}--${CRLF}`);
     out.end();
   } catch (err) {
     // Parts read ahead but never written: their buffers go back, their streams are closed.
@@ -173,5 +177,23 @@ export async function writeMultipart(out: ResponseSink, boundary: string, parts:
     }
     if (err instanceof ClientGone) return;
     throw err;
+  }
+}
+
+/**
+ * Sends `parts` (a multipart body with `boundary`, else the single part alone) with
+ * {@link writeMultipart} on the raw response: it needs the socket's write callbacks to reuse its
+ * pooled buffers. The reply's headers (Content-Type, Content-Length, ETag, CORS, caching) must be
+ * set before. A failure after the status line cuts the body off (a multipart client sees no close
+ * delimiter, any client a short body) and is logged.
+ */
+export async function sendRaw(reply: FastifyReply, log: FastifyBaseLogger, boundary: string | undefined, parts: OutPart[]): Promise<void> {
+  reply.hijack();
+  reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
+  try {
+    await writeMultipart(reply.raw, boundary, parts);
+  } catch (err) {
+    log.warn({ err }, 'response failed while streaming');
+    reply.raw.destroy(err as Error);
   }
 }

@@ -36,7 +36,7 @@ export const dicomwebRoutes = fp<DicomwebOptions>(
         const dicomweb = (req.url ?? '').startsWith('/dicomweb/') || req.url === '/dicomweb';
         const origin = req.headers.origin;
         cb(null, {
-          origin: dicomweb && !!origin && allowed.has(origin) ? origin : false,
+          origin: dicomweb && origin && allowed.has(origin) ? origin : false,
           credentials: true,
           exposedHeaders: ['ETag', 'Warning', 'Content-Length', 'Content-Location', 'X-Receipts'],
           maxAge: 600,

@@ -3,8 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
 import { notAcceptable } from '../lib/errors';
 import { CACHE_IMMUTABLE, CACHE_REVALIDATE, emptyBody, notModified, parseAccept, strongEtag } from './http';
-import type { OutgoingHttpHeaders } from 'node:http';
-import { multipartLength, writeMultipart } from './multipart-writer';
+import { multipartLength, sendRaw } from './multipart-writer';
 import { dicomSyntaxChoices } from './negotiate';
 import { ON_THE_FLY_VERSION, type OnTheFly, settleSingle, type TranscodedPart, transcodedPart } from './on-the-fly';
 import type { StoredInstance, Uids, WadoRepo } from './repo';
@@ -87,17 +86,7 @@ export const wadoRoutes: FastifyPluginAsync<{ repo: WadoRepo; store: ObjectStore
     const length = multipartLength(boundary, parts);
     if (length !== undefined) reply.header('Content-Length', length);
     if (req.method === 'HEAD') return reply.send(emptyBody());
-    // Written to the raw response, not sent as a stream: writeMultipart needs the socket's write
-    // callbacks to reuse its pooled buffers. Headers (CORS, caching, ETag) are all set by now.
-    reply.hijack();
-    reply.raw.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
-    try {
-      await writeMultipart(reply.raw, boundary, parts);
-    } catch (err) {
-      // The status line is out: a cut-off body (no close delimiter) is how the client learns.
-      req.log.warn({ err }, 'WADO-RS retrieve failed while streaming');
-      reply.raw.destroy(err as Error);
-    }
+    return sendRaw(reply, req.log, boundary, parts);
   };
 
   app.get('/dicomweb/studies/:study', retrieve);
