@@ -71,4 +71,28 @@ describe('QIDO-RS results as DICOM JSON written by SQL', () => {
     expect(page.warning).toBeNull();
     expect((await query('/studies?PatientName=nobody*')).text).toBe('[]');
   });
+
+  it('answers default study searches from the stored text: byte-identical to the text written per request, kept current by the triggers', async () => {
+    const db = server.deps.db;
+    const stored = await db.$queryRawUnsafe<{ json: string | null }[]>(`SELECT qido_json AS json FROM study WHERE practice_id = $1::uuid`, practice.id);
+    expect(stored).toHaveLength(3);
+    for (const r of stored) expect(r.json).toContain('"00081190":{"vr":"UR","Value":["{{DICOMWEB_ROOT}}/studies/1.2.3.');
+    // Default attributes → the stored texts; one more attribute (InstitutionName, empty here) → the
+    // text written by the statement itself. Apart from that attribute, the bytes must be the same.
+    const fromStore = await query('/studies?PatientName=yamada*');
+    const written = await query('/studies?PatientName=yamada*&includefield=00080080');
+    expect(written.text).toContain(',"00080080":{"vr":"LO"}');
+    expect(fromStore.text).toBe(written.text.replaceAll(',"00080080":{"vr":"LO"}', ''));
+    expect(fromStore.json[0]!['00081190']).toEqual({ vr: 'UR', Value: [`${server.url}/dicomweb/studies/1.2.3.3`] });
+
+    // A patient correction and a study update reach the stored texts.
+    await db.$executeRawUnsafe(`UPDATE patient SET raw_patient_name = 'Suzuki^Hanako', sex = 'F' WHERE practice_id = $1::uuid`, practice.id);
+    await db.$executeRawUnsafe(`UPDATE study SET number_of_instances = 42 WHERE practice_id = $1::uuid AND study_instance_uid = '1.2.3.2'`, practice.id);
+    const after = await query('/studies?StudyInstanceUID=1.2.3.2');
+    expect(after.json[0]!['00100010']).toEqual({ vr: 'PN', Value: [{ Alphabetic: 'Suzuki^Hanako' }] });
+    expect(after.json[0]!['00100040']).toEqual({ vr: 'CS', Value: ['F'] });
+    expect(after.json[0]!['00201208']).toEqual({ vr: 'IS', Value: [42] });
+    const rewritten = await query('/studies?StudyInstanceUID=1.2.3.2&includefield=00080080');
+    expect(after.text).toBe(rewritten.text.replaceAll(',"00080080":{"vr":"LO"}', ''));
+  });
 });

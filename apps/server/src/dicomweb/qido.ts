@@ -54,8 +54,8 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
     if (warnings.length) reply.header('Warning', warnings.map(warningHeader));
     // The results are DICOM JSON text already (written by Postgres): no rows, no per-value strings
     // here — a 1000-row page is one string, which keeps the young generation nearly empty.
-    // Only attributes copied from stored instance JSON (includefield) can carry the BulkDataURI
-    // placeholder. Sent as one Buffer: a string body is UTF-8-encoded twice (Content-Length, then
+    // Attributes copied from stored instance JSON (includefield) carry the DICOMweb root as a
+    // placeholder (the stored study texts get theirs in SQL). Sent as one Buffer: a string body is UTF-8-encoded twice (Content-Length, then
     // the socket write).
     const text = `[${page.body}]`;
     const body = Buffer.from(q.extraTags.length ? resolveBulkRoot(text, root) : text);
