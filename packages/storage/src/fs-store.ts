@@ -160,14 +160,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(key: string, opts: { range?: ByteRange } = {}): Promise<GetResult> {
-    const file = this.#pathFor(key);
     if (opts.range) assertWellFormedRange(key, opts.range);
-    let fh: Awaited<ReturnType<typeof open>>;
-    try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      throw this.#mapMissing(key, err);
-    }
+    const fh = await this.#openForRead(key);
     try {
       // Stat the open descriptor, not the path: a concurrent overwrite renames a new inode into
       // place, and we must report the size of the bytes we are about to stream.
@@ -232,14 +226,9 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async readInto(key: string, target: Buffer, position = 0): Promise<number> {
-    const file = this.#pathFor(key);
+    const file = this.#pathFor(key); // validates the key before anything else
     if (!Number.isSafeInteger(position) || position < 0) throw new InvalidRangeError(key, { start: position });
-    let fh: Awaited<ReturnType<typeof open>>;
-    try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      throw this.#mapMissing(key, err);
-    }
+    const fh = await this.#openForRead(key, file);
     try {
       let total = 0;
       while (total < target.length) {
@@ -382,6 +371,15 @@ export class FsObjectStore implements ObjectStore {
           if (!isMissing(err)) throw err; // deleted while listing: not an error
         }
       }
+    }
+  }
+
+  /** Opens the object's file read-only; a missing file is ObjectNotFoundError. */
+  async #openForRead(key: string, file = this.#pathFor(key)): Promise<Awaited<ReturnType<typeof open>>> {
+    try {
+      return await open(file, 'r');
+    } catch (err) {
+      throw this.#mapMissing(key, err);
     }
   }
 
