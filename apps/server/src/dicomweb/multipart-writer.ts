@@ -101,11 +101,10 @@ class ClientGone extends Error {
 }
 
 /**
- * Writes a multipart/related body straight to the response, with backpressure (or, without a
- * boundary, the one part's body alone). Small parts (known
- * length up to POOLED_PART_BYTES, with `readInto`) are read whole into pooled buffers, several
- * ahead of the socket, and written as one chunk each; the buffer returns to the pool when the
- * socket has taken it (the write callback). A 300-slice CT series is then 300 reads and 300 writes
+ * Writes a multipart/related body straight to the response, with backpressure (without a
+ * boundary: the one part's body alone). Small parts (known length up to POOLED_PART_BYTES, with
+ * `readInto`) are read whole into pooled buffers, several ahead of the socket, and written as one
+ * chunk each; the buffer returns to the pool when the socket has taken it (the write callback). A 300-slice CT series is then 300 reads and 300 writes
  * instead of ~2,400 stream chunks, and allocates nothing. Larger parts stream as before.
  * Resolves when the body is complete; rejects (leaving the caller to destroy the response) when a
  * part cannot be read or is shorter than its declared length.
