@@ -64,7 +64,7 @@ export async function openRanges(store: ObjectStore, key: string, ranges: { offs
  * Reads `ranges` of an object back to back into `target` (sized to their total): the pooled,
  * allocation-free path of {@link writeMultipart} for frames and bulk data. Returns the bytes read.
  */
-export async function readRangesInto(store: ObjectStore, key: string, ranges: { offset: number; length: number }[], target: Buffer): Promise<number> {
+async function readRangesInto(store: ObjectStore, key: string, ranges: { offset: number; length: number }[], target: Buffer): Promise<number> {
   let at = 0;
   for (const r of ranges) {
     const n = await store.readInto(key, target.subarray(at, at + r.length), r.offset);

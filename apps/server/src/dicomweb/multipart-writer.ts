@@ -61,14 +61,14 @@ export function multipartStream(boundary: string, parts: OutPart[]): Readable {
 }
 
 /** Parts up to this size are read whole into a pooled buffer by {@link writeMultipart}. */
-export const POOLED_PART_BYTES = 1024 * 1024;
+const POOLED_PART_BYTES = 1024 * 1024;
 /** Parts read (or opened) ahead of the one being written, per response. */
 const READ_AHEAD = 4;
 /** 64 pooled MiB: READ_AHEAD + a couple in the socket per response, for ~10 concurrent series. */
 const sharedPool = new BufferPool(POOLED_PART_BYTES, 64);
 
 /** The part of http.ServerResponse / Http2ServerResponse that writeMultipart needs. */
-export interface ResponseSink {
+interface ResponseSink {
   write(chunk: Buffer | string, cb?: (err?: Error | null) => void): boolean;
   end(cb?: () => void): unknown;
   cork?(): void;
