@@ -61,26 +61,17 @@ export async function openRanges(store: ObjectStore, key: string, ranges: { offs
 }
 
 /**
- * Reads `ranges` of an object back to back into `target` (sized to their total): the pooled,
- * allocation-free path of {@link writeMultipart} for frames and bulk data. Returns the bytes read.
+ * A stored byte-range part. One range (native frames, single-fragment encapsulated frames, bulk
+ * data) is read whole into a pooled buffer when small (see writeMultipart); several ranges (a frame
+ * split into fragments) stream through openRanges, which fetches close ranges with one read or GET.
  */
-async function readRangesInto(store: ObjectStore, key: string, ranges: { offset: number; length: number }[], target: Buffer): Promise<number> {
-  let at = 0;
-  for (const r of ranges) {
-    const n = await store.readInto(key, target.subarray(at, at + r.length), r.offset);
-    at += n;
-    if (n < r.length) break; // shorter than recorded: the caller reports it
-  }
-  return at;
-}
-
-/** A stored byte-range part: streamed when large, read whole into a pooled buffer when small. */
 function rangesPart(store: ObjectStore, key: string, contentType: string, ranges: { offset: number; length: number }[]): OutPart {
+  const only = ranges.length === 1 ? ranges[0]! : undefined;
   return {
     contentType,
     length: ranges.reduce((s, r) => s + r.length, 0),
     open: () => openRanges(store, key, ranges),
-    readInto: (target) => readRangesInto(store, key, ranges, target),
+    readInto: only ? (target) => store.readInto(key, target, only.offset) : undefined,
   };
 }
 

@@ -55,8 +55,8 @@ export const qidoRoutes: FastifyPluginAsync<{ db: Db; publicUrl?: string }> = as
     // The results are DICOM JSON text already (written by Postgres): no rows, no per-value strings
     // here — a 1000-row page is one string, which keeps the young generation nearly empty.
     // Attributes copied from stored instance JSON (includefield) carry the DICOMweb root as a
-    // placeholder (the stored study texts get theirs in SQL). Sent as one Buffer: a string body is UTF-8-encoded twice (Content-Length, then
-    // the socket write).
+    // placeholder (the stored study texts get theirs in SQL). Sent as one Buffer: a string body
+    // is UTF-8-encoded twice (Content-Length, then the socket write).
     const text = `[${page.body}]`;
     const body = Buffer.from(q.extraTags.length ? resolveBulkRoot(text, root) : text);
     return reply.header('Cache-Control', CACHE_REVALIDATE).type('application/dicom+json').send(body);
