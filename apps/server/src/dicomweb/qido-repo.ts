@@ -29,10 +29,8 @@ function usesStoredStudyJson(q: QidoQuery): boolean {
  * answer (study sort-key b-tree, modalities GIN, patient trigram and folded-name b-tree, UID unique
  * keys).
  *
- * Study level: the `page` CTE picks the ids of `limit + 1` results (an index walk when nothing else
- * filters: OFFSET then skips index entries, not joined rows); only those rows are joined to their
- * columns, written as DICOM JSON and aggregated in result order. Series and instance levels: one
- * join, limited, then written (see qidoSql).
+ * The statement is built by qidoSql: a page of study ids joined back at study level, one limited
+ * join at series and instance level.
  */
 export async function runQido(db: Db, practiceId: string, q: QidoQuery, root: string): Promise<QidoPage> {
   const [row] = await db.$queryRaw<{ count: number; body: string | null }[]>(qidoSql(practiceId, q, root));
@@ -58,33 +56,22 @@ function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
     needsPatient = false;
   }
   // The study index (practice_id, study_date_value DESC, study_time DESC, id DESC) is the sort key.
-  let order = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
-  const ids: Prisma.Sql[] = [Prisma.sql`st.id AS st_id`];
-  let pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
-  let rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id JOIN patient p ON p.id = st.patient_ref_id`;
-  if (q.level !== 'study') {
-    pageFrom = Prisma.sql`${pageFrom} JOIN series se ON se.study_id = st.id`;
-    rowFrom = Prisma.sql`${rowFrom} JOIN series se ON se.id = page.se_id`;
-    ids.push(Prisma.sql`se.id AS se_id`);
-    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
-    order = Prisma.sql`${order}, se.series_number NULLS LAST, se.created_at, se.id`;
-  }
-  if (q.level === 'instance') {
-    pageFrom = Prisma.sql`${pageFrom} JOIN instance i ON i.series_id = se.id`;
-    rowFrom = Prisma.sql`${rowFrom} JOIN instance i ON i.id = page.i_id`;
-    ids.push(Prisma.sql`i.id AS i_id`);
-    where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
-    order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
-  }
+  const studyOrder = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
   const extra = q.extraTags.length ? extraJson(q) : Prisma.sql`NULL::jsonb`;
   if (q.level !== 'study') {
-    // Series and instance pages come straight from one join: the id-page-then-join-back form
-    // below doubles the joins to plan (2 ms of planning for a 3 ms query), and these levels are
-    // not paged deep. Postgres evaluates the costly JSON expression after Sort/Limit (it postpones
+    // Series and instance pages come straight from one join: an id-page-then-join-back form
+    // doubles the joins to plan (2 ms of planning for a 3 ms query), and these levels are not
+    // paged deep. Postgres evaluates the costly JSON expression after Sort/Limit (it postpones
     // expensive target-list expressions past a LIMIT), so only returned rows are written; the
     // outer levels number the rows in the subquery's order and aggregate them.
     let from = Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id JOIN series se ON se.study_id = st.id`;
-    if (q.level === 'instance') from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+    let order = Prisma.sql`${studyOrder}, se.series_number NULLS LAST, se.created_at, se.id`;
+    where.push(Prisma.sql`se.practice_id = ${practiceId}::uuid`);
+    if (q.level === 'instance') {
+      from = Prisma.sql`${from} JOIN instance i ON i.series_id = se.id`;
+      order = Prisma.sql`${order}, i.instance_number NULLS LAST, i.created_at, i.id`;
+      where.push(Prisma.sql`i.practice_id = ${practiceId}::uuid`);
+    }
     return Prisma.sql`
       SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body
       FROM (SELECT page.doc, row_number() OVER () AS n FROM (
@@ -94,23 +81,26 @@ function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
         ORDER BY ${order}
         LIMIT ${q.limit + 1} OFFSET ${q.offset}) page) numbered`;
   }
+  // Study level: the page of study ids first (an index walk when nothing else filters: OFFSET
+  // skips index entries, not joined rows), numbered in its index order right away; then only those
+  // rows are joined back and their texts aggregated by that number. Sorting the joined rows again
+  // (as wide as their JSON) took ~8 of a 1000-row answer's ~17 ms at 1M instances.
+  const pageFrom = needsPatient ? Prisma.sql`study st JOIN patient p ON p.id = st.patient_ref_id` : Prisma.sql`study st`;
+  let rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id JOIN patient p ON p.id = st.patient_ref_id`;
   let doc = resultJsonSql(q, root);
   if (usesStoredStudyJson(q)) {
     // The stored text; written on the spot (same function as the trigger) only if a row has none.
-    rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id`;
     // The root goes in here rather than in the server: Postgres's replace() is a C loop per row,
     // the server's replaceAll over the 700 KB page cost ~2.6 ms per request.
+    rowFrom = Prisma.sql`page JOIN study st ON st.id = page.st_id`;
     doc = Prisma.sql`replace(COALESCE(st.qido_json, manual_qido_study_json(st, (SELECT p FROM patient p WHERE p.id = st.patient_ref_id))), ${BULK_ROOT_PLACEHOLDER}, ${root})`;
   }
-  // The page is numbered in its index order right away, and the texts are aggregated by that
-  // number: sorting the joined rows again (as wide as their JSON) took ~8 of a 1000-row answer's
-  // ~17 ms at 1M instances.
   return Prisma.sql`
     WITH page AS MATERIALIZED (
       SELECT ordered.st_id, row_number() OVER () AS n FROM (
-        SELECT ${Prisma.join(ids, ', ')} FROM ${pageFrom}
+        SELECT st.id AS st_id FROM ${pageFrom}
         WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
-        ORDER BY ${order}
+        ORDER BY ${studyOrder}
         LIMIT ${q.limit + 1} OFFSET ${q.offset}) ordered)
     SELECT count(*)::int AS count, string_agg(${doc}, ',' ORDER BY page.n) FILTER (WHERE page.n <= ${q.limit}) AS body
     FROM ${rowFrom} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x`;
