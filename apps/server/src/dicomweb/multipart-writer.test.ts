@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferPool } from '../lib/buffer-pool';
-import { multipartLength, multipartStream, type OutPart, writeMultipart } from './multipart-writer';
+import { multipartLength, type OutPart, writeMultipart } from './multipart-writer';
 
 const servers: ReturnType<typeof createServer>[] = [];
 afterEach(async () => {
@@ -44,12 +44,16 @@ const pooled = (data: Buffer): OutPart => ({
 const streamed = (data: Buffer): OutPart => ({ contentType: 'application/dicom', length: data.length, open: () => Readable.from([data]) });
 
 describe('writeMultipart', () => {
-  it('writes the same bytes as the streaming writer, pooled and streamed parts mixed, and returns every buffer', async () => {
+  it('writes the multipart body byte for byte, pooled and streamed parts mixed, and returns every buffer', async () => {
     const pool = new BufferPool(64 * 1024, 16);
     const datas = [1000, 60_000, 200_000, 0, 65_536, 5].map((n) => randomBytes(n));
     // 200 kB exceeds the pool's buffer size: that part streams.
     const parts = datas.map((d, i) => (i % 2 ? streamed(d) : pooled(d)));
-    const expected = Buffer.concat(await multipartStream('b', parts).toArray());
+    // RFC 2387 framing written out by hand: delimiter, part headers, body; close delimiter last.
+    const expected = Buffer.concat([
+      ...datas.flatMap((d, i) => [Buffer.from(`${i ? '\r\n' : ''}--b\r\nContent-Type: application/dicom\r\nContent-Length: ${d.length}\r\n\r\n`), d]),
+      Buffer.from('\r\n--b--\r\n'),
+    ]);
     expect(expected.length).toBe(multipartLength('b', parts));
     const { url, outcome } = await serve(parts, pool);
     const body = Buffer.from(await (await fetch(url)).arrayBuffer());
@@ -95,5 +99,38 @@ describe('writeMultipart', () => {
     expect(await outcome()).toBe('ok');
     expect(opened).toBeLessThan(200);
     expect(await allReturned(pool)).toBe(true);
+  });
+
+  it('opens streamed parts (renders, transcodes) one ahead only, pooled parts several ahead', async () => {
+    const pool = new BufferPool(64 * 1024, 16);
+    let open = 0;
+    let maxOpen = 0;
+    const made = (n: number): OutPart => ({
+      contentType: 'image/jpeg',
+      // Each open "renders" a part held in memory until it is sent: count how many exist at once.
+      open: async () => {
+        maxOpen = Math.max(maxOpen, ++open);
+        const s = Readable.from([randomBytes(n)]);
+        s.on('close', () => open--);
+        return s;
+      },
+    });
+    let reads = 0;
+    let maxReads = 0;
+    const small = (d: Buffer): OutPart => ({
+      ...pooled(d),
+      readInto: async (t) => {
+        maxReads = Math.max(maxReads, ++reads);
+        await new Promise((r) => setTimeout(r, 5));
+        reads--;
+        return d.copy(t);
+      },
+    });
+    const parts = [...Array.from({ length: 8 }, () => made(1000)), ...Array.from({ length: 8 }, () => small(randomBytes(1000)))];
+    const { url, outcome } = await serve(parts, pool);
+    await (await fetch(url)).arrayBuffer();
+    expect(await outcome()).toBe('ok');
+    expect(maxOpen).toBeLessThanOrEqual(2); // the one being sent and the next
+    expect(maxReads).toBeGreaterThan(2); // pooled reads overlap
   });
 });

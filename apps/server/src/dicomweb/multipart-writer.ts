@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { BufferPool } from '../lib/buffer-pool';
 
@@ -35,34 +35,13 @@ export function multipartLength(boundary: string, parts: OutPart[]): number | un
   return total + Buffer.byteLength(`${CRLF}--${boundary}--${CRLF}`);
 }
 
-/**
- * Streams a multipart/related body (RFC 2387, PS3.18 §8.7.3.2) with backpressure: one part's
- * bytes are piped at a time, so memory stays constant whatever the number and size of parts. The
- * next part is opened while the current one streams, hiding the object store's first-byte latency.
- */
-export function multipartStream(boundary: string, parts: OutPart[]): Readable {
-  async function* generate() {
-    let next: Promise<Readable> | undefined = parts[0] ? Promise.resolve(parts[0].open()) : undefined;
-    try {
-      for (let i = 0; i < parts.length; i++) {
-        const body = await next!;
-        next = parts[i + 1] ? Promise.resolve(parts[i + 1]!.open()) : undefined;
-        // An opened-but-abandoned prefetch must not leak a socket or an unhandled rejection.
-        next?.catch(() => undefined);
-        yield Buffer.from(partHead(boundary, parts[i]!, i === 0));
-        for await (const chunk of body) yield chunk as Buffer;
-      }
-      yield Buffer.from(`${CRLF}--${boundary}--${CRLF}`);
-    } finally {
-      if (next) void next.then((s) => s.destroy(), () => undefined);
-    }
-  }
-  return Readable.from(generate(), { objectMode: false });
-}
-
 /** Parts up to this size are read whole into a pooled buffer by {@link writeMultipart}. */
 const POOLED_PART_BYTES = 1024 * 1024;
-/** Parts read (or opened) ahead of the one being written, per response. */
+/**
+ * Pooled parts read ahead of the one being written, per response. Streamed parts (large objects,
+ * renders, on-the-fly transcodes: each may hold a whole transcoded instance in memory) are opened
+ * one ahead only, while the part before them is sent.
+ */
 const READ_AHEAD = 4;
 /** 64 pooled MiB: READ_AHEAD + a couple in the socket per response, for ~10 concurrent series. */
 const sharedPool = new BufferPool(POOLED_PART_BYTES, 64);
@@ -101,11 +80,13 @@ class ClientGone extends Error {
 }
 
 /**
- * Writes a multipart/related body straight to the response, with backpressure (without a
+ * Writes a multipart/related body (RFC 2387, PS3.18 §8.7.3.2) straight to the response, with
+ * backpressure, so memory stays bounded whatever the number and size of parts (without a
  * boundary: the one part's body alone). Small parts (known length up to POOLED_PART_BYTES, with
  * `readInto`) are read whole into pooled buffers, several ahead of the socket, and written as one
- * chunk each; the buffer returns to the pool when the socket has taken it (the write callback). A 300-slice CT series is then 300 reads and 300 writes
- * instead of ~2,400 stream chunks, and allocates nothing. Larger parts stream as before.
+ * chunk each; the buffer returns to the pool when the socket has taken it (the write callback). A
+ * 300-slice CT series is then 300 reads and 300 writes instead of ~2,400 stream chunks, and
+ * allocates nothing. Other parts are piped, the next one opened while the current one is sent.
  * Resolves when the body is complete; rejects (leaving the caller to destroy the response) when a
  * part cannot be read or is shorter than its declared length.
  */
@@ -113,9 +94,11 @@ export async function writeMultipart(out: ResponseSink, boundary: string | undef
   if (boundary === undefined && parts.length !== 1) throw new Error('a body without multipart framing has exactly one part');
   const loads: (Promise<Loaded> | undefined)[] = new Array(parts.length);
   let started = 0;
+  const pooled = (p: OutPart): p is OutPart & Required<Pick<OutPart, 'readInto' | 'length'>> =>
+    !!p.readInto && p.length !== undefined && p.length <= pool.bufferSize;
   const begin = (i: number) => {
     const p = parts[i]!;
-    if (p.readInto && p.length !== undefined && p.length <= pool.bufferSize) {
+    if (pooled(p)) {
       const buf = pool.acquire();
       loads[i] = p.readInto(buf.subarray(0, p.length)).then(
         (n) => ({ buf, n }),
@@ -132,7 +115,7 @@ export async function writeMultipart(out: ResponseSink, boundary: string | undef
   let i = 0;
   try {
     for (; i < parts.length; i++) {
-      while (started < parts.length && started <= i + READ_AHEAD) begin(started++);
+      while (started < parts.length && started <= i + (pooled(parts[started]!) ? READ_AHEAD : 1)) begin(started++);
       const loaded = await loads[i]!;
       loads[i] = undefined;
       if (out.destroyed) {

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/plugin';
 import { AppError, badRequest, notAcceptable, notFound } from '../lib/errors';
 import { CACHE_REVALIDATE, covers, emptyBody, notModified, parseAccept, strongEtag } from './http';
-import { multipartStream, type OutPart } from './multipart-writer';
+import { type OutPart, sendRaw } from './multipart-writer';
 import { bufferStream } from './on-the-fly';
 import { semaphore } from './semaphore';
 
@@ -162,7 +162,7 @@ export const renderedRoutes: FastifyPluginAsync<{ db: Db; store: ObjectStore }> 
     );
     const boundary = `vetpacs-${etag.slice(1, 25)}`;
     reply.type(`multipart/related; type="${parts[0]!.contentType}"; boundary=${boundary}`);
-    return reply.send(req.method === 'HEAD' ? emptyBody() : multipartStream(boundary, parts));
+    return req.method === 'HEAD' ? reply.send(emptyBody()) : sendRaw(reply, req.log, boundary, parts);
   }
 
   /** Stored thumbnail when it fits the request (JPEG acceptable, no viewport), else a fresh render. */
