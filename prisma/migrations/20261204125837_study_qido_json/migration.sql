@@ -6,7 +6,7 @@ ALTER TABLE "study" ADD COLUMN     "qido_json" TEXT;
 -- A 1000-study search then returns stored text instead of writing ~17,000 JSON elements per request
 -- (measured on 1M instances: ~14 ms of a 24 ms statement). The expression is the one
 -- apps/server/src/dicomweb/qido-json.ts (resultJsonSql) writes for the default study attributes,
--- with the RetrieveURL root left as a placeholder that the server replaces per request;
+-- with the RetrieveURL root left as a placeholder that each QIDO statement replaces with the request's root;
 -- apps/server/test/dicomweb-qido-json.int.test.ts checks that both agree row for row.
 CREATE FUNCTION manual_qido_study_json(st study, p patient) RETURNS text LANGUAGE sql STABLE AS $fn$
   SELECT '{' || concat_ws(',', NULLIF(concat_ws(',', '"00080005":{"vr":"CS","Value":["ISO_IR 192"]}', CASE WHEN NULLIF(st.study_date::text, '') IS NULL THEN '"00080020":{"vr":"DA"}' ELSE '"00080020":{"vr":"DA","Value":' || '[' || to_json(st.study_date::text)::text || ']}' END, CASE WHEN NULLIF(st.study_time::text, '') IS NULL THEN '"00080030":{"vr":"TM"}' ELSE '"00080030":{"vr":"TM","Value":' || '[' || to_json(st.study_time::text)::text || ']}' END, CASE WHEN NULLIF(st.accession_number::text, '') IS NULL THEN '"00080050":{"vr":"SH"}' ELSE '"00080050":{"vr":"SH","Value":' || '[' || to_json(st.accession_number::text)::text || ']}' END, '"00080056":{"vr":"CS","Value":["ONLINE"]}', CASE WHEN cardinality(st.modalities_in_study) > 0 THEN '"00080061":{"vr":"CS","Value":' || array_to_json(st.modalities_in_study)::text || '}' ELSE '"00080061":{"vr":"CS"}' END, CASE WHEN NULLIF(st.referring_physician, '') IS NULL THEN '"00080090":{"vr":"PN"}'
