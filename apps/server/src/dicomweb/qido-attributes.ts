@@ -35,6 +35,11 @@ export interface IndexedAttribute {
   out?: OutputKind;
   /** Matching uses the patient trigram index as a pre-filter (search_text holds the value's words). */
   trigram?: boolean;
+  /**
+   * The column has the folded-name b-tree (manual_patient_name_fold, covering the patient id): a
+   * pattern with a literal start is an index range, answered index-only.
+   */
+  foldIndex?: boolean;
 }
 
 const c = (sql: string) => Prisma.raw(sql);
@@ -45,7 +50,7 @@ const c = (sql: string) => Prisma.raw(sql);
  */
 export const INDEXED: IndexedAttribute[] = [
   // Patient (returned at study level and below)
-  { keyword: 'PatientName', tag: '00100010', vr: 'PN', level: 'study', column: c('p.raw_patient_name'), match: 'pn', out: 'pn', trigram: true },
+  { keyword: 'PatientName', tag: '00100010', vr: 'PN', level: 'study', column: c('p.raw_patient_name'), match: 'pn', out: 'pn', trigram: true, foldIndex: true },
   { keyword: 'PatientID', tag: '00100020', vr: 'LO', level: 'study', column: c('p.patient_id'), match: 'string', out: 'string' },
   { keyword: 'IssuerOfPatientID', tag: '00100021', vr: 'LO', level: 'study', column: c("NULLIF(p.issuer, '')"), match: 'string', out: 'string' },
   // Stored as ISO YYYY-MM-DD (invalid DA values are not indexed): served back as DA.
