@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
-import { createDatabaseIfMissing, dropDatabase, startS3rver, withDatabase } from '@vetpacs/devservices';
+import { createDatabaseIfMissing, deleteRedisPrefix, dropDatabase, startS3rver, withDatabase } from '@vetpacs/devservices';
 import { SERVER_ENTRY, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS } from '../runtime';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -75,6 +75,8 @@ const stop = async () => {
   await new Promise((r) => server.once('exit', r));
   await s3?.stop();
   await dropDatabase(admin, dbName);
+  // The run's queues (no worker consumed them): ~15 keys per stored instance otherwise stay behind.
+  await deleteRedisPrefix(env.REDIS_URL ?? 'redis://127.0.0.1:6379', dbName).catch((err) => process.stderr.write(`could not clear the run's Redis keys: ${err}\n`));
   await rm(work, { recursive: true, force: true });
   process.exit(0);
 };

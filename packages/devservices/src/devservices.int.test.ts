@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ensureRedis, pingRedis, startEmbeddedPostgres, startS3rver } from './index';
+import { Redis } from 'ioredis';
+import { deleteRedisPrefix, ensureRedis, pingRedis, startEmbeddedPostgres, startS3rver } from './index';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,6 +23,23 @@ describe('dev service fallbacks used by npm start', () => {
     expect(await pingRedis(url)).toBe(true);
     await redis.stop();
     expect(await pingRedis(url)).toBe(false);
+  });
+
+  it('deletes a throwaway run\'s keys under its prefix only', async () => {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const prefix = `devservices-test-${process.pid}-${Date.now()}`;
+    const redis = new Redis(url);
+    try {
+      for (let i = 0; i < 2500; i++) await redis.set(`${prefix}:job:${i}`, 'x');
+      await redis.set(`${prefix}x:other`, 'kept'); // a longer prefix is another run
+      expect(await deleteRedisPrefix(url, prefix)).toBe(2500);
+      expect(await redis.exists(`${prefix}:job:7`)).toBe(0);
+      expect(await redis.get(`${prefix}x:other`)).toBe('kept');
+      await expect(deleteRedisPrefix(url, '*')).rejects.toThrow(/refusing/);
+    } finally {
+      await redis.del(`${prefix}x:other`);
+      redis.disconnect();
+    }
   });
 
   it('explains in one line what to do when Redis is remote and unreachable', async () => {

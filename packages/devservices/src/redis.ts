@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { Redis } from 'ioredis';
 
 export interface RedisHandle {
   url: string;
@@ -55,4 +56,23 @@ export async function ensureRedis(url: string, opts: { ping?: (url: string) => P
   }
   child.kill('SIGKILL');
   throw new Error(`redis-server did not start on port ${port}`);
+}
+
+/**
+ * Deletes every key under `prefix:` (a queue prefix of a throwaway run) with SCAN + UNLINK, so a
+ * benchmark's unconsumed jobs do not pile up in a shared Redis. Returns the number of keys removed.
+ */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<number> {
+  if (!prefix || /[*?[\]]/.test(prefix)) throw new Error(`refusing to delete keys under the pattern-like prefix '${prefix}'`);
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  let removed = 0;
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+      if ((keys as string[]).length) removed += await redis.unlink(...(keys as string[]));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
 }
