@@ -124,17 +124,17 @@ export class FsObjectStore implements ObjectStore {
       const result = { size: body.length, sha256: sha256Hex(body) };
       assertIntegrity(key, opts, result.size, result.sha256);
       const fd = await this.#createExclusive(key, target, opts, (p) => fdOpen(p, 'wx', 0o644));
-      let open = true;
+      let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
         await fdWriteAll(fd, body);
         await fdSync(fd);
-        open = false; // a descriptor number is reused at once: never close it twice
+        fdIsOpen = false; // a descriptor number is reused at once: never close it twice
         await fdClose(fd);
         await fsyncDir(dir);
         return { key, ...result };
       } catch (err) {
-        if (open) await fdClose(fd).catch(() => {});
+        if (fdIsOpen) await fdClose(fd).catch(() => {});
         await unlink(target).catch(() => {});
         throw translatePutError(key, opts, err);
       }
