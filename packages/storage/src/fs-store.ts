@@ -12,6 +12,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors';
+import { BatchedFileSink } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
 import { assertValidKey, assertValidPrefix } from './keys';
@@ -142,15 +143,15 @@ export class FsObjectStore implements ObjectStore {
     const fh = await this.#createExclusive(key, target, opts, (p) => open(p, 'wx', 0o644));
     try {
       const hasher = new HashingPassThrough(opts.expectedSize);
-      // The stream owns the handle: `flush: true` fsyncs it before closing it; pipeline resolves
-      // after the close.
-      await pipeline(body, hasher, createWriteStream('', { fd: fh, flush: true }), { signal: opts.signal });
+      // The sink writes ~1 MB batches and fsyncs the file before pipeline resolves.
+      await pipeline(body, hasher, new BatchedFileSink(fh), { signal: opts.signal });
+      await fh.close();
       const result = hasher.digest.digest();
       assertIntegrity(key, opts, result.size, result.sha256);
       await fsyncDir(dir);
       return { key, ...result };
     } catch (err) {
-      await fh.close().catch(() => {}); // no-op when the stream already closed it
+      await fh.close().catch(() => {}); // no-op when it is already closed
       await unlink(target).catch(() => {});
       throw translatePutError(key, opts, err);
     }
@@ -421,7 +422,7 @@ function isMissing(err: unknown): boolean {
 
 // Integer descriptors for the per-object calls of a put (each a thread-pool hop): the callback API
 // costs the main thread less per call than FileHandle objects (measured: docs/benchmarks.md,
-// "Ingest"). The streaming path keeps a FileHandle, whose close is idempotent.
+// "Ingest"). The streaming path keeps a FileHandle, whose close is idempotent (safe on error paths).
 const fdOpen = promisify(fs.open) as (file: string, flags: string, mode?: number) => Promise<number>;
 const fdWrite = promisify(fs.write) as (fd: number, buf: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>;
 const fdSync = promisify(fs.fsync);

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { BatchedFileSink } from './file-sink';
+
+/** `total` random bytes cut into chunks of 1..maxChunk bytes. */
+function chunked(total: number, maxChunk: number): { bytes: Buffer; chunks: Buffer[] } {
+  const bytes = randomBytes(total);
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < total; ) {
+    const n = Math.min(total - off, 1 + ((off * 7919) % maxChunk));
+    chunks.push(bytes.subarray(off, off + n));
+    off += n;
+  }
+  return { bytes, chunks };
+}
+
+describe('BatchedFileSink', () => {
+  it('writes the exact bytes across several batches and fsyncs once at the end', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'file-sink-'));
+    try {
+      const { bytes, chunks } = chunked(3_500_000, 70_000);
+      const fh = await open(path.join(dir, 'f'), 'wx');
+      const writes: number[] = [];
+      let syncs = 0;
+      const spy = new Proxy(fh, {
+        get(target, prop) {
+          if (prop === 'writev') return (bufs: Buffer[], pos: number) => (writes.push(bufs.length), target.writev(bufs, pos));
+          if (prop === 'sync') return () => (syncs++, target.sync());
+          const v = Reflect.get(target, prop);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      await pipeline(Readable.from(chunks), new BatchedFileSink(spy as FileHandle, 1024 * 1024));
+      await fh.close();
+      expect((await readFile(path.join(dir, 'f'))).equals(bytes)).toBe(true);
+      expect(writes.length).toBe(4); // 3.5 MB in ~1 MB batches, not one write per chunk
+      expect(syncs).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('continues after short writes without losing or repeating a byte', async () => {
+    const { bytes, chunks } = chunked(300_000, 5_000);
+    const file = Buffer.alloc(bytes.length);
+    // A file that accepts at most 777 bytes per writev call.
+    const fake = {
+      async writev(bufs: Buffer[], pos: number) {
+        const all = Buffer.concat(bufs);
+        const n = Math.min(777, all.length);
+        all.copy(file, pos, 0, n);
+        return { bytesWritten: n, buffers: bufs };
+      },
+      async sync() {},
+    } as unknown as FileHandle;
+    await pipeline(Readable.from(chunks), new BatchedFileSink(fake, 64 * 1024));
+    expect(file.equals(bytes)).toBe(true);
+  });
+
+  it('fails the pipeline when a write fails', async () => {
+    const fake = {
+      async writev() {
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      },
+      async sync() {},
+    } as unknown as FileHandle;
+    await expect(pipeline(Readable.from([randomBytes(10)]), new BatchedFileSink(fake))).rejects.toThrow(/no space/);
+  });
+});
