@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate } from '@vetpacs/db/migrate';
-import { createDatabaseIfMissing, dropDatabase, ensureRedis, startS3rver, withDatabase } from '@vetpacs/devservices';
+import { createDatabaseIfMissing, deleteRedisPrefix, dropDatabase, ensureRedis, startS3rver, withDatabase } from '@vetpacs/devservices';
 import { SERVER_ENTRY, SERVER_ENV_DEFAULTS, SERVER_NODE_FLAGS, WORKER_ENTRY, WORKER_NODE_FLAGS } from '../../scripts/runtime';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -110,6 +110,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
     await s3.stop();
     await rm(s3Dir, { recursive: true, force: true });
     await rm(staging, { recursive: true, force: true });
+    if (!process.env.KEEP_TEST_DB) await deleteRedisPrefix(redis.url, `vetpacs-e2e-${runId}`).catch(() => {});
     await redis.stop();
     if (!process.env.KEEP_TEST_DB) await dropDatabase(adminUrl, dbName);
   };

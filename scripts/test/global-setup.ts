@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '@vetpacs/db/migrate';
-import { createDatabaseIfMissing, dropDatabase, ensureRedis, startS3rver, withDatabase } from '@vetpacs/devservices';
+import { createDatabaseIfMissing, deleteRedisPrefix, dropDatabase, ensureRedis, startS3rver, withDatabase } from '@vetpacs/devservices';
 
 /**
  * Prepares the real services for one test run: a throwaway Postgres database (migrated from empty),
@@ -27,7 +27,8 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseAdminUrl', adminUrl);
   project.provide('redisUrl', redis.url);
-  project.provide('redisPrefix', `vetpacs-test-${runId}`);
+  const redisPrefix = `vetpacs-test-${runId}`;
+  project.provide('redisPrefix', redisPrefix);
   project.provide('s3', {
     endpoint: s3.endpoint,
     accessKeyId: s3.accessKeyId,
@@ -40,6 +41,8 @@ export default async function setup(project: TestProject) {
   return async () => {
     await s3.stop();
     await rm(s3Dir, { recursive: true, force: true });
+    // Every suite's queues derive from the run's prefix: leave nothing behind in a shared Redis.
+    if (!process.env.KEEP_TEST_DB) await deleteRedisPrefix(redis.url, redisPrefix, { nested: true }).catch(() => {});
     await redis.stop();
     if (!process.env.KEEP_TEST_DB) await dropDatabase(adminUrl, dbName);
   };

@@ -3,7 +3,7 @@ import { TransferSyntax } from '@vetpacs/dicom';
 import { convertTransferSyntax, el, makeDicom } from '@vetpacs/dicom/testing';
 import { parsePart10 } from '@vetpacs/imaging';
 import { dcmtkReference, type ImageFixture, meanAbsDiff, meanOf, resizeRaster, toRaster } from '@vetpacs/imaging/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestPractice, startTestServer, type TestPractice, type TestServer } from './harness';
 import { splitMultipart } from './multipart';
 
@@ -31,7 +31,7 @@ describe('DICOMweb rendered and thumbnail resources', () => {
   const image = async (res: Response) => toRaster(Buffer.from(await res.arrayBuffer()));
 
   beforeAll(async () => {
-    server = await startTestServer({ QUEUE_PREFIX: `rendered-${randomBytes(4).toString('hex')}` });
+    server = await startTestServer({ QUEUE_PREFIX: `${inject('redisPrefix')}-rendered-${randomBytes(4).toString('hex')}` });
     practice = await createTestPractice(server.deps.db, 'Render Vets');
     other = await createTestPractice(server.deps.db, 'Other Vets');
     const boundary = 'b-rendered';

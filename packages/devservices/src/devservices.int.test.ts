@@ -32,8 +32,12 @@ describe('dev service fallbacks used by npm start', () => {
     try {
       for (let i = 0; i < 2500; i++) await redis.set(`${prefix}:job:${i}`, 'x');
       await redis.set(`${prefix}x:other`, 'kept'); // a longer prefix is another run
+      await redis.set(`${prefix}-wk-1:job`, 'nested');
       expect(await deleteRedisPrefix(url, prefix)).toBe(2500);
       expect(await redis.exists(`${prefix}:job:7`)).toBe(0);
+      expect(await redis.get(`${prefix}x:other`)).toBe('kept');
+      // nested: also the prefixes derived from it (a test run's suites)
+      expect(await deleteRedisPrefix(url, `${prefix}-`, { nested: true })).toBe(1);
       expect(await redis.get(`${prefix}x:other`)).toBe('kept');
       await expect(deleteRedisPrefix(url, '*')).rejects.toThrow(/refusing/);
     } finally {

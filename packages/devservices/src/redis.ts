@@ -60,15 +60,17 @@ export async function ensureRedis(url: string, opts: { ping?: (url: string) => P
 
 /**
  * Deletes every key under `prefix:` (a queue prefix of a throwaway run) with SCAN + UNLINK, so a
- * benchmark's unconsumed jobs do not pile up in a shared Redis. Returns the number of keys removed.
+ * run's unconsumed jobs do not pile up in a shared Redis. With `nested`, also the keys of prefixes
+ * that extend it (`prefix-wk-…:`), as test suites derive theirs from the run's. Returns the number of
+ * keys removed.
  */
-export async function deleteRedisPrefix(url: string, prefix: string): Promise<number> {
+export async function deleteRedisPrefix(url: string, prefix: string, opts: { nested?: boolean } = {}): Promise<number> {
   if (!prefix || /[*?[\]]/.test(prefix)) throw new Error(`refusing to delete keys under the pattern-like prefix '${prefix}'`);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   let removed = 0;
   try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
+    for await (const keys of redis.scanStream({ match: opts.nested ? `${prefix}*` : `${prefix}:*`, count: 1000 })) {
       if ((keys as string[]).length) removed += await redis.unlink(...(keys as string[]));
     }
   } finally {
