@@ -61,6 +61,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const dbName = `vetpacs_e2e_${runId}`;
+  const queuePrefix = `vetpacs-e2e-${runId}`;
   await createDatabaseIfMissing(adminUrl, dbName);
   const databaseUrl = withDatabase(adminUrl, dbName);
   await migrate(databaseUrl);
@@ -92,7 +93,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
-    QUEUE_PREFIX: `vetpacs-e2e-${runId}`,
+    QUEUE_PREFIX: queuePrefix,
     STORAGE_BACKEND: 's3',
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: 'vetpacs-e2e',
@@ -110,7 +111,7 @@ export async function startStack(opts: { seedDemo: boolean; build?: boolean }): 
     await s3.stop();
     await rm(s3Dir, { recursive: true, force: true });
     await rm(staging, { recursive: true, force: true });
-    if (!process.env.KEEP_TEST_DB) await deleteRedisPrefix(redis.url, `vetpacs-e2e-${runId}`).catch(() => {});
+    if (!process.env.KEEP_TEST_DB) await deleteRedisPrefix(redis.url, queuePrefix).catch(() => {});
     await redis.stop();
     if (!process.env.KEEP_TEST_DB) await dropDatabase(adminUrl, dbName);
   };

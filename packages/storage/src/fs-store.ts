@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import fs, { constants, createWriteStream } from 'node:fs';
-import { access, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
+import { access, type FileHandle, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -92,14 +92,10 @@ export class FsObjectStore implements ObjectStore {
     const tmp = path.join(this.#tmpDir, randomUUID());
     let committed = false;
     try {
-      const hasher = new HashingPassThrough(opts.expectedSize);
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      // `flush: true` fsyncs before close, and pipeline resolves only after close: the data is on
-      // disk before the rename makes it visible, so a power cut cannot leave a complete-looking
-      // name pointing at a zero-length or partial file.
-      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
-      await pipeline(source, hasher, sink, { signal: opts.signal });
-      const { size, sha256 } = hasher.digest.digest();
+      // Fsynced and closed before the rename makes it visible, so a power cut cannot leave a
+      // complete-looking name pointing at a zero-length or partial file.
+      const { size, sha256 } = await writeHashed(await open(tmp, 'wx', 0o644), source, opts);
       assertIntegrity(key, opts, size, sha256);
       await this.#commit(tmp, target, key, opts.ifNoneMatch === true);
       committed = true;
@@ -142,16 +138,11 @@ export class FsObjectStore implements ObjectStore {
     }
     const fh = await this.#createExclusive(key, target, opts, (p) => open(p, 'wx', 0o644));
     try {
-      const hasher = new HashingPassThrough(opts.expectedSize);
-      // The sink writes ~1 MB batches and fsyncs the file before pipeline resolves.
-      await pipeline(body, hasher, new BatchedFileSink(fh), { signal: opts.signal });
-      await fh.close();
-      const result = hasher.digest.digest();
+      const result = await writeHashed(fh, body, opts);
       assertIntegrity(key, opts, result.size, result.sha256);
       await fsyncDir(dir);
       return { key, ...result };
     } catch (err) {
-      await fh.close().catch(() => {}); // no-op when it is already closed
       await unlink(target).catch(() => {});
       throw translatePutError(key, opts, err);
     }
@@ -422,11 +413,28 @@ function isMissing(err: unknown): boolean {
 
 // Integer descriptors for the per-object calls of a put (each a thread-pool hop): the callback API
 // costs the main thread less per call than FileHandle objects (measured: docs/benchmarks.md,
-// "Ingest"). The streaming path keeps a FileHandle, whose close is idempotent (safe on error paths).
+// "Ingest"). Streamed objects go through a FileHandle and BatchedFileSink (writeHashed).
 const fdOpen = promisify(fs.open) as (file: string, flags: string, mode?: number) => Promise<number>;
 const fdWrite = promisify(fs.write) as (fd: number, buf: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>;
 const fdSync = promisify(fs.fsync);
 const fdClose = promisify(fs.close);
+
+/**
+ * Streams `source` into the open file `fh` in ~1 MB batches (BatchedFileSink), hashing and counting
+ * on the way (failing early past `opts.expectedSize`); the file is fsynced and closed when this
+ * resolves, and closed when it rejects.
+ */
+async function writeHashed(fh: FileHandle, source: Readable, opts: PutOptions): Promise<{ size: number; sha256: string }> {
+  const hasher = new HashingPassThrough(opts.expectedSize);
+  try {
+    await pipeline(source, hasher, new BatchedFileSink(fh), { signal: opts.signal });
+  } catch (err) {
+    await fh.close().catch(() => {});
+    throw err;
+  }
+  await fh.close();
+  return hasher.digest.digest();
+}
 
 async function fdWriteAll(fd: number, buf: Buffer): Promise<void> {
   for (let off = 0; off < buf.length; ) off += (await fdWrite(fd, buf, off, buf.length - off, off)).bytesWritten;

@@ -57,7 +57,8 @@ function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
   }
   // The study index (practice_id, study_date_value DESC, study_time DESC, id DESC) is the sort key.
   const studyOrder = Prisma.sql`st.study_date_value DESC, st.study_time DESC, st.id DESC`;
-  const extra = q.extraTags.length ? extraJson(q) : Prisma.sql`NULL::jsonb`;
+  // `x.extra`: stored instance JSON for includefield tags the index does not hold (resultJsonSql).
+  const extra = q.extraTags.length ? Prisma.sql` CROSS JOIN LATERAL (SELECT ${extraJson(q)} AS extra) x` : Prisma.empty;
   if (q.level !== 'study') {
     // Series and instance pages come straight from one join: an id-page-then-join-back form
     // doubles the joins to plan (2 ms of planning for a 3 ms query), and these levels are not
@@ -76,7 +77,7 @@ function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
       SELECT count(*)::int AS count, string_agg(doc, ',' ORDER BY n) FILTER (WHERE n <= ${q.limit}) AS body
       FROM (SELECT page.doc, row_number() OVER () AS n FROM (
         SELECT ${resultJsonSql(q, root)} AS doc
-        FROM ${from} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x
+        FROM ${from}${extra}
         WHERE ${Prisma.join([...where, ...conditions], ' AND ')}
         ORDER BY ${order}
         LIMIT ${q.limit + 1} OFFSET ${q.offset}) page) numbered`;
@@ -103,7 +104,7 @@ function qidoSql(practiceId: string, q: QidoQuery, root: string): Prisma.Sql {
         ORDER BY ${studyOrder}
         LIMIT ${q.limit + 1} OFFSET ${q.offset}) ordered)
     SELECT count(*)::int AS count, string_agg(${doc}, ',' ORDER BY page.n) FILTER (WHERE page.n <= ${q.limit}) AS body
-    FROM ${rowFrom} CROSS JOIN LATERAL (SELECT ${extra} AS extra) x`;
+    FROM ${rowFrom}${extra}`;
 }
 
 /** True when a matching column lives on the patient table (alias `p`). */
