@@ -77,6 +77,16 @@ describe('STOW-RS ingest', () => {
     const keys: string[] = [];
     for await (const o of server.deps.store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
     expect(keys.filter((k) => k.includes(`/${series}.2.`))).toEqual([]);
+    // Receipts and the audit event of the request with the failed part: the failed record left no
+    // STORED receipt behind, its rejection was written later, and the counts come from the rows.
+    const uploadId = responses[1]!.headers.get('x-receipts')!.split('/').pop()!;
+    const receipts = await server.deps.db.receipt.findMany({ where: { practiceId: practice.id, uploadId } });
+    expect(receipts.map((r) => r.status).sort()).toEqual(['REJECTED', 'STORED', 'STORED', 'STORED', 'STORED']);
+    expect(receipts.find((r) => r.status === 'REJECTED')).toMatchObject({ sopInstanceUid: `${series}.2`, reason: expect.stringContaining('another study') });
+    const audit = await server.deps.db.auditEvent.findMany({ where: { practiceId: practice.id, action: 'ingest.upload', entityId: uploadId } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.details).toMatchObject({ stored: 4, duplicate: 0, conflict: 0, rejected: 1 });
+    expect(((audit[0]!.details as { studies: string[] }).studies).sort()).toEqual(['1.2.826.0.1.3680043.10.1000.9101', '1.2.826.0.1.3680043.10.1000.921']);
   });
 
   it('answers a re-send as success without new rows or objects', async () => {

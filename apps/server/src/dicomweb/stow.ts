@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireAuth, UPLOAD_ROLES } from '../auth/plugin';
-import { IngestPipeline } from '../ingest/pipeline';
 import type { IngestService } from '../ingest/service';
 import type { IngestContext, InstanceReceipt } from '../ingest/types';
 import { badRequest, unsupportedMediaType } from '../lib/errors';
@@ -65,7 +64,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
       followUps: [],
     };
     const style = await ingest.nameStyleFor(ctx);
-    const pipeline = new IngestPipeline();
+    const pipeline = ingest.pipelineFor(ctx);
     const trailing: InstanceReceipt[] = [];
     try {
       await parseMultipartRelated(req.raw, ct.boundary, async (part) => {
@@ -76,20 +75,19 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
           await pipeline.add(async () => receipt);
           return;
         }
-        await pipeline.add((consumed) => ingest.ingestInstance(part.body, ctx, style, {}, consumed));
+        await pipeline.add((io) => ingest.ingestInstance(part.body, ctx, style, {}, io));
       });
     } catch (err) {
       if (!(err instanceof MultipartError)) {
-        await pipeline.results().catch(() => {});
+        await pipeline.abandon();
         await ingest.flushFollowUps(ctx); // what was stored still gets its thumbnails
         throw err;
       }
       // Instances before the break are stored and reported; the malformed rest is reported too.
       trailing.push({ status: 'REJECTED', code: 'MALFORMED_MULTIPART', reason: err.message });
     }
-    const receipts = [...(await pipeline.results()), ...trailing];
+    const receipts = await ingest.finishRequest(ctx, pipeline, trailing);
     if (!receipts.length) throw badRequest('EMPTY', 'the request contained no parts');
-    await ingest.finishRequest(ctx, receipts);
 
     const origin = publicUrl ?? `${req.protocol}://${req.host}`;
     const retrieveUrl = (s: string) => `${origin}/dicomweb/studies/${s}`;

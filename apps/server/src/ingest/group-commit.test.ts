@@ -45,6 +45,22 @@ describe('GroupCommit', () => {
     expect(w.batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
   });
 
+  it('caps the batch by total weight, but always takes at least one item', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 4, lanes: 1, weight: (n: number) => n });
+    const all = [1, 5, 2, 2, 1].map((i) => gc.submit(i));
+    await tick();
+    w.batches[0]!.finish();
+    await tick();
+    w.batches[1]!.finish();
+    await tick();
+    w.batches[2]!.finish();
+    await tick();
+    w.batches[3]!.finish();
+    await Promise.all(all);
+    expect(w.batches.map((b) => b.items)).toEqual([[1], [5], [2, 2], [1]]);
+  });
+
   it('rejects only the item whose result is an error', async () => {
     const w = controlledWriter();
     const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 1 });

@@ -15,7 +15,7 @@ export class GroupCommit<I, R> {
   constructor(
     /** Writes a batch; returns one result per item, in order (an Error result rejects that item). */
     private readonly write: (items: I[]) => Promise<(R | Error)[]>,
-    private readonly opts: { maxBatch: number; lanes: number } = { maxBatch: 64, lanes: 1 },
+    private readonly opts: { maxBatch: number; lanes: number; weight?: (item: I) => number } = { maxBatch: 64, lanes: 1 },
   ) {}
 
   submit(item: I): Promise<R> {
@@ -29,7 +29,7 @@ export class GroupCommit<I, R> {
     this.running++;
     try {
       while (this.queue.length) {
-        const batch = this.queue.splice(0, this.opts.maxBatch);
+        const batch = this.queue.splice(0, this.#batchLength());
         try {
           const results = await this.write(batch.map((b) => b.item));
           if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
@@ -45,5 +45,19 @@ export class GroupCommit<I, R> {
     } finally {
       this.running--;
     }
+  }
+
+  /** Queued items that fit in one batch: up to maxBatch in total weight (default 1 each), at least one. */
+  #batchLength(): number {
+    const weight = this.opts.weight;
+    if (!weight) return this.opts.maxBatch;
+    let total = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      total += weight(this.queue[n]!.item);
+      if (n > 0 && total > this.opts.maxBatch) break;
+      n++;
+    }
+    return n;
   }
 }

@@ -6,7 +6,7 @@ import type { JobProducer, PendingJob } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
-import { IngestPipeline } from './pipeline';
+import { type InstanceIo, IngestPipeline } from './pipeline';
 import { toInstanceRecord } from './record';
 import type { IngestRepo } from './repo';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
@@ -46,7 +46,7 @@ export class IngestService implements UploadIngestor {
   /** Ingests a completed tus upload from the staging directory: one instance or a bundle. */
   async ingestStagedUpload(file: string, meta: StagedUploadMeta, ctx: IngestContext): Promise<InstanceReceipt[]> {
     const style = await this.nameStyleFor(ctx);
-    const pipeline = new IngestPipeline();
+    const pipeline = this.pipelineFor(ctx);
     const extra: InstanceReceipt[] = [];
     if (meta.type === 'bundle') {
       try {
@@ -57,41 +57,44 @@ export class IngestService implements UploadIngestor {
             await pipeline.add(async () => receipt);
             return;
           }
-          await pipeline.add((consumed) => this.ingestInstance(ev.body, ctx, style, { ...ev.entry, member: ev.entry.name }, consumed));
+          await pipeline.add((io) => this.ingestInstance(ev.body, ctx, style, { ...ev.entry, member: ev.entry.name }, io));
         });
         for (const m of missing) {
           extra.push({ status: 'REJECTED', code: 'BUNDLE_MEMBER_MISSING', reason: `${m.name} is listed in the manifest but not in the bundle`, member: m.name });
         }
       } catch (err) {
         if (!(err instanceof BundleFormatError)) {
-          await pipeline.results().catch(() => {});
+          await pipeline.abandon();
           await this.flushFollowUps(ctx); // what was stored still gets its thumbnails
           throw err;
         }
         extra.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
       }
     } else {
-      await pipeline.add((consumed) => this.ingestInstance(createReadStream(file, { highWaterMark: 1024 * 1024 }), ctx, style, { sha256: meta.sha256 }, consumed));
+      await pipeline.add((io) => this.ingestInstance(createReadStream(file, { highWaterMark: 1024 * 1024 }), ctx, style, { sha256: meta.sha256 }, io));
     }
-    const receipts = [...(await pipeline.results()), ...extra];
-    await this.finishRequest(ctx, receipts);
-    return receipts;
+    return this.finishRequest(ctx, pipeline, extra);
   }
 
-  /** Persists receipts and one audit event for a whole request (tus upload or STOW call). */
-  async finishRequest(ctx: IngestContext, receipts: InstanceReceipt[]): Promise<void> {
-    const count = (s: InstanceReceipt['status']) => receipts.filter((r) => r.status === s).length;
-    // Independent writes (Redis, Postgres): in parallel, the request waits for the slower one.
-    const followUps = this.flushFollowUps(ctx);
-    const recorded = this.deps.repo.finishRequest(ctx, receipts, {
-      stored: count('STORED'),
-      duplicate: count('DUPLICATE'),
-      conflict: count('CONFLICT'),
-      rejected: count('REJECTED'),
-      studies: [...new Set(receipts.map((r) => r.studyInstanceUid).filter(Boolean))],
-      siteId: ctx.siteId,
-    });
-    await Promise.all([followUps, recorded]);
+  /**
+   * The unit of work of one request (tus upload or STOW call): its instances' records, receipts
+   * and audit event are written in as few transactions as possible (see IngestPipeline).
+   */
+  pipelineFor(ctx: IngestContext): IngestPipeline {
+    return new IngestPipeline((part) => this.deps.repo.writePart({ ctx, ...part }));
+  }
+
+  /**
+   * Ends a request: waits for its instances, writes the remaining receipts (`extra`: the request's
+   * own, e.g. a malformed tail) and the audit event, adds the follow-up jobs it collected, and
+   * returns every receipt.
+   */
+  async finishRequest(ctx: IngestContext, pipeline: IngestPipeline, extra: InstanceReceipt[] = []): Promise<InstanceReceipt[]> {
+    try {
+      return await pipeline.finish(extra);
+    } finally {
+      await this.flushFollowUps(ctx);
+    }
   }
 
   /** Resolves the PatientName style for a request (per device AE title, else per site). */
@@ -108,9 +111,10 @@ export class IngestService implements UploadIngestor {
     source: Readable,
     ctx: IngestContext,
     style: PatientNameStyle,
-    expect: Expectation = {},
-    onConsumed: () => void = () => {},
+    expect: Expectation,
+    io: InstanceIo,
   ): Promise<InstanceReceipt> {
+    const onConsumed = io.consumed;
     const collector = new HeaderCollector({ nameStyle: style });
     const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
@@ -220,7 +224,7 @@ export class IngestService implements UploadIngestor {
 
     let outcome: RecordOutcome;
     try {
-      outcome = await this.deps.repo.recordInstance(ctx, toInstanceRecord(parsed, stored));
+      outcome = await io.record(toInstanceRecord(parsed, stored));
     } catch (err) {
       await this.deps.store.delete(key).catch(() => {});
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
@@ -229,7 +233,7 @@ export class IngestService implements UploadIngestor {
     const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: parsed.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
     if (outcome.kind === 'duplicate') {
       await this.deps.store.delete(key);
-      return { ...receipt, status: 'DUPLICATE', reason: `already stored (version ${outcome.version}, same SHA-256)` };
+      return { ...receipt, status: 'DUPLICATE', reason: outcome.reason };
     }
     if (outcome.kind === 'conflict') {
       await this.deps.repo.audit(ctx, 'ingest.conflict', 'instance', outcome.instanceId, {
@@ -242,7 +246,7 @@ export class IngestService implements UploadIngestor {
       return {
         ...receipt,
         status: 'CONFLICT',
-        reason: `SOP Instance UID already stored with different bytes; kept as version ${outcome.version}, the original is unchanged`,
+        reason: outcome.reason,
       };
     }
     await this.enqueueFollowUps(ctx, outcome);

@@ -105,10 +105,33 @@ export interface InstanceRecord {
   };
 }
 
-export type RecordOutcome =
+export type RecordOutcome = (
   | { kind: 'created'; instanceId: string; seriesId: string; studyId: string; version: 1 }
   | { kind: 'duplicate'; instanceId: string; seriesId: string; studyId: string; version: number }
-  | { kind: 'conflict'; instanceId: string; seriesId: string; studyId: string; version: number; originalSha256: string };
+  | { kind: 'conflict'; instanceId: string; seriesId: string; studyId: string; version: number; originalSha256: string }
+) & {
+  /** The reason written to the receipt (duplicates and conflicts). */
+  reason?: string;
+};
+
+/**
+ * One request's share of an ingest batch (written in one transaction, see IngestRepo.writePart):
+ * instances to record, each with its receipt; receipts of instances that never reached the index
+ * (rejected); and, on the request's last batch, its audit event.
+ */
+export interface RequestPart {
+  ctx: IngestContext;
+  records: InstanceRecord[];
+  receipts: InstanceReceipt[];
+  audit: boolean;
+}
+
+export interface PartResult {
+  /** Per record, in order; an Error when that instance could not be recorded (its rows rolled back). */
+  outcomes: (RecordOutcome | Error)[];
+  /** Whether the audit event was written (not when one of the request's records failed in this batch). */
+  audited: boolean;
+}
 
 /** A reason to refuse one instance; becomes a REJECTED receipt (or a FailedSOPSequence item). */
 export class IngestRejection extends Error {
