@@ -67,6 +67,17 @@ export function describeObjectStoreContract(
       expect(Math.abs(head!.lastModified!.getTime() - Date.now())).toBeLessThan(60_000);
     });
 
+    it('round-trips an object given as its chunks (plain and unique puts), with the same hash as joined', async () => {
+      const data = patternBytes(300_007);
+      const chunks = [data.subarray(0, 65_536), data.subarray(65_536, 65_536), data.subarray(65_536, 200_000), data.subarray(200_000)];
+      for (const unique of [false, true]) {
+        const key = `${ns(`chunks-${unique}`)}/obj.bin`;
+        const res = await store.put(key, chunks, { unique, expectedSize: data.length, expectedSha256: sha256(data) });
+        expect(res).toEqual({ key, size: data.length, sha256: sha256(data) });
+        expect((await read(key)).equals(data)).toBe(true);
+      }
+    });
+
     it('round-trips a multi-part stream of unknown length (crosses the 8 MiB part size)', async () => {
       const key = `${ns('stream')}/obj.bin`;
       const src = patternStream(17 * MiB + 12_345, { chunkSize: 100_000 });

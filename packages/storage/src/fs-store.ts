@@ -24,7 +24,7 @@ import {
   readAll,
   translatePutError,
 } from './shared';
-import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutOptions, PutResult } from './types';
+import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody, PutOptions, PutResult } from './types';
 
 /** Directory under the root that holds in-flight uploads; reserved, never listed. */
 export const FS_TMP_DIR = '.tmp';
@@ -77,7 +77,7 @@ export class FsObjectStore implements ObjectStore {
     return this.#tmpDir;
   }
 
-  async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const target = this.#pathFor(key);
     assertPutOptions(opts);
     opts.signal?.throwIfAborted();
@@ -92,7 +92,7 @@ export class FsObjectStore implements ObjectStore {
     const tmp = path.join(this.#tmpDir, randomUUID());
     let committed = false;
     try {
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+      const source = body instanceof Readable ? body : Readable.from(Buffer.isBuffer(body) ? [body] : body);
       // Fsynced and closed before the rename makes it visible, so a power cut cannot leave a
       // complete-looking name pointing at a zero-length or partial file.
       const { size, sha256 } = await writeHashed(await open(tmp, 'wx', 0o644), source, opts);
@@ -114,17 +114,19 @@ export class FsObjectStore implements ObjectStore {
    * entry, so the directory fsync that follows finds nothing left to commit on ext4/XFS (it is
    * still issued: POSIX only promises the name is durable after it).
    */
-  async #putInPlace(key: string, target: string, body: Readable | Buffer, opts: PutOptions): Promise<PutResult> {
+  async #putInPlace(key: string, target: string, body: PutBody, opts: PutOptions): Promise<PutResult> {
     const dir = path.dirname(target);
-    if (Buffer.isBuffer(body)) {
+    if (!(body instanceof Readable)) {
       // Whole object in memory (small instances): hash it, then write, fsync, close — no streams.
-      const result = { size: body.length, sha256: sha256Hex(body) };
+      // Chunks are written with one writev, not joined into a copy first.
+      const chunks = Buffer.isBuffer(body) ? [body] : body;
+      const result = { size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
       assertIntegrity(key, opts, result.size, result.sha256);
       const fd = await this.#createExclusive(key, target, opts, (p) => fdOpen(p, 'wx', 0o644));
       let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
-        await fdWriteAll(fd, body);
+        await fdWriteAll(fd, chunks);
         await fdSync(fd);
         fdIsOpen = false; // a descriptor number is reused at once: never close it twice
         await fdClose(fd);
@@ -415,7 +417,7 @@ function isMissing(err: unknown): boolean {
 // costs the main thread less per call than FileHandle objects (measured: docs/benchmarks.md,
 // "Ingest"). Streamed objects go through a FileHandle and BatchedFileSink (writeHashed).
 const fdOpen = promisify(fs.open) as (file: string, flags: string, mode?: number) => Promise<number>;
-const fdWrite = promisify(fs.write) as (fd: number, buf: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>;
+const fdWritev = promisify(fs.writev) as (fd: number, buffers: readonly Buffer[], position: number) => Promise<{ bytesWritten: number }>;
 const fdSync = promisify(fs.fsync);
 const fdClose = promisify(fs.close);
 
@@ -436,8 +438,19 @@ async function writeHashed(fh: FileHandle, source: Readable, opts: PutOptions): 
   return hasher.digest.digest();
 }
 
-async function fdWriteAll(fd: number, buf: Buffer): Promise<void> {
-  for (let off = 0; off < buf.length; ) off += (await fdWrite(fd, buf, off, buf.length - off, off)).bytesWritten;
+/** Writes `chunks` at the start of the file, one writev per attempt (a short write resumes where it stopped). */
+async function fdWriteAll(fd: number, chunks: readonly Buffer[]): Promise<void> {
+  let rest = chunks.filter((c) => c.length > 0);
+  for (let position = 0; rest.length > 0; ) {
+    let written = (await fdWritev(fd, rest, position)).bytesWritten;
+    if (written === 0) throw Object.assign(new Error('writev wrote nothing'), { code: 'EIO' });
+    position += written;
+    while (rest.length > 0 && written >= rest[0]!.length) {
+      written -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (written > 0) rest = [rest[0]!.subarray(written), ...rest.slice(1)];
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -2,8 +2,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** SHA-256 of a buffer as lowercase hex (the form recorded at ingest and compared everywhere). */
-export function sha256Hex(data: Buffer | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+export function sha256Hex(data: Buffer | Uint8Array | readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  if (data instanceof Uint8Array) hash.update(data);
+  else for (const chunk of data) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 /** Incremental SHA-256 + byte counter, for code that reads a stream itself (S3 multipart). */

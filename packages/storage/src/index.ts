@@ -29,7 +29,7 @@ export { FsObjectStore } from './fs-store';
 export { sha256Hex } from './hashing';
 export { assertValidKey, assertValidPrefix, MAX_KEY_BYTES } from './keys';
 export { S3ObjectStore, type S3StoreConfig } from './s3-store';
-export type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutOptions, PutResult } from './types';
+export type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody, PutOptions, PutResult } from './types';
 
 /**
  * Builds the backend named by `cfg.backend`. Does no I/O: call `ping()` in the readiness check to

@@ -17,7 +17,7 @@ import {
 import { assertValidKey, assertValidPrefix } from './keys';
 import { streamUpload } from './s3-upload';
 import { assertPutOptions, assertWellFormedRange, readAll, translatePutError } from './shared';
-import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutOptions, PutResult } from './types';
+import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody, PutOptions, PutResult } from './types';
 
 /** Connection settings for {@link S3ObjectStore}. */
 export interface S3StoreConfig {
@@ -79,7 +79,7 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     const s3Key = this.#s3Key(key);
     assertPutOptions(opts);
     opts.signal?.throwIfAborted();

@@ -7,10 +7,10 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SizeExceededError, StreamDigest } from './hashing';
 import { assertIntegrity } from './shared';
-import type { PutOptions } from './types';
+import type { PutBody, PutOptions } from './types';
 
 /** S3 allows at most 10 000 parts per multipart upload. */
 const MAX_PARTS = 10_000;
@@ -24,7 +24,7 @@ export interface StreamUploadParams {
   s3Key: string;
   /** Public key, for error messages. */
   key: string;
-  body: Readable | Buffer;
+  body: PutBody;
   opts: PutOptions;
   partSize: number;
   /** Parts uploaded concurrently; memory use is about (queueSize + 1) × partSize. */
@@ -85,6 +85,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   };
 
   try {
+    // An array body is already an iterable of its chunks.
     const source: AsyncIterable<Buffer | string> | Iterable<Buffer> = Buffer.isBuffer(p.body) ? [p.body] : p.body;
     for await (const chunk of source) {
       signal?.throwIfAborted();
@@ -147,7 +148,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       await abortUpload(client, bucket, s3Key, uploadId);
     }
     // Stop reading a source we will never finish (frees its resources, e.g. an HTTP request).
-    if (!Buffer.isBuffer(p.body) && !p.body.destroyed) p.body.destroy();
+    if (p.body instanceof Readable && !p.body.destroyed) p.body.destroy();
     throw err;
   }
 }

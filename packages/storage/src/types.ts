@@ -61,6 +61,12 @@ export interface ListEntry {
 }
 
 /**
+ * The bytes of a put: a stream, or an object already in memory — one Buffer, or its chunks in
+ * order (written as they are, without joining them into one copy first).
+ */
+export type PutBody = Readable | Buffer | readonly Buffer[];
+
+/**
  * Where DICOM instances, renditions and exports live. One interface over S3 (cloud) and a local
  * directory (single-practice installs), so services never know which backend they run on.
  *
@@ -75,7 +81,7 @@ export interface ObjectStore {
    * failed, aborted or integrity-rejected put leaves no object, no temp file and (where the backend
    * supports aborting) no multipart upload behind.
    */
-  put(key: string, body: Readable | Buffer, opts?: PutOptions): Promise<PutResult>;
+  put(key: string, body: PutBody, opts?: PutOptions): Promise<PutResult>;
   /**
    * Streams the object, or the inclusive byte range `[start, end]` (`end` is clamped to the last
    * byte, as HTTP does). Throws ObjectNotFoundError, or InvalidRangeError when `start` is past the end.

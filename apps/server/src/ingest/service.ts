@@ -171,8 +171,10 @@ export class IngestService implements UploadIngestor {
     //    walking fragment items as the bytes pass).
     const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
     const limit = this.limits.maxInstanceBytes;
+    // A complete instance is handed over as the chunks it arrived in (written with one writev,
+    // never joined into a copy: for 0.5 MB CT slices the copy was a measurable share of ingest).
     const body = ended
-      ? Buffer.concat(head, headBytes)
+      ? head
       : Readable.from(
           (async function* () {
             yield* head;
