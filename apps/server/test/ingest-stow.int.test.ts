@@ -89,6 +89,37 @@ describe('STOW-RS ingest', () => {
     expect(((audit[0]!.details as { studies: string[] }).studies).sort()).toEqual(['1.2.826.0.1.3680043.10.1000.9101', '1.2.826.0.1.3680043.10.1000.921']);
   });
 
+  it('keeps study and series counters exact: new rows count their first instance, existing rows count the rest', async () => {
+    const root = '1.2.826.0.1.3680043.10.1000.9300';
+    const dicom = (seed: number, study: string, series: string, sop: string, modality = 'DX') =>
+      makeDicom({ seed, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop, modality, rows: 8, columns: 8 });
+    const counters = async (uid: string) => {
+      const st = await server.deps.db.study.findFirstOrThrow({ where: { practiceId: practice.id, studyInstanceUid: uid }, include: { series: { orderBy: { seriesInstanceUid: 'asc' } } } });
+      return { instances: st.numberOfInstances, series: st.numberOfSeries, modalities: st.modalitiesInStudy, perSeries: st.series.map((x) => x.numberOfInstances) };
+    };
+    // One request opens the study and two series; a second adds to both series and a third modality series.
+    const first = await stow(server, practice.bearer, [
+      { body: dicom(9301, root, `${root}.1`, `${root}.1.1`) },
+      { body: dicom(9302, root, `${root}.1`, `${root}.1.2`) },
+      { body: dicom(9303, root, `${root}.2`, `${root}.2.1`, 'CR') },
+    ]);
+    expect(first.status).toBe(200);
+    expect(await counters(root)).toEqual({ instances: 3, series: 2, modalities: ['DX', 'CR'], perSeries: [2, 1] });
+    const second = await stow(server, practice.bearer, [
+      { body: dicom(9304, root, `${root}.2`, `${root}.2.2`, 'CR') },
+      { body: dicom(9305, root, `${root}.3`, `${root}.3.1`, 'US') },
+    ]);
+    expect(second.status).toBe(200);
+    expect(await counters(root)).toEqual({ instances: 5, series: 3, modalities: ['DX', 'CR', 'US'], perSeries: [2, 2, 1] });
+    // The same SOP Instance UID under another study is kept as a new version of the existing
+    // instance: the study and series this request opened hold no instance and count none.
+    const elsewhere = `${root}9`;
+    const moved = await stow(server, practice.bearer, [{ body: dicom(9306, elsewhere, `${elsewhere}.1`, `${root}.1.1`) }]);
+    expect(moved.status).toBe(202);
+    expect(await counters(elsewhere)).toEqual({ instances: 0, series: 0, modalities: [], perSeries: [0] });
+    expect(await counters(root)).toEqual({ instances: 5, series: 3, modalities: ['DX', 'CR', 'US'], perSeries: [2, 2, 1] });
+  });
+
   it('answers a re-send as success without new rows or objects', async () => {
     const file = makeDicom({ seed: 202, sopInstanceUid: '1.2.826.0.1.3680043.10.1000.888.1', rows: 32, columns: 32 });
     const first = await stow(server, practice.bearer, [{ body: file }]);
