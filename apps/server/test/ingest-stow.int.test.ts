@@ -120,6 +120,35 @@ describe('STOW-RS ingest', () => {
     expect(await counters(root)).toEqual({ instances: 5, series: 3, modalities: ['DX', 'CR', 'US'], perSeries: [2, 2, 1] });
   });
 
+  it('commits no row for an object that failed to store, and still records the others of its batch', async () => {
+    // An object that cannot be written is an infrastructure failure (500), not a rejection: it
+    // must leave no row, and the other instances of the request are still stored and recorded.
+    const root = '1.2.826.0.1.3680043.10.1000.9400';
+    const files = [1, 2, 3].map((n) => makeDicom({ seed: 9400 + n, studyInstanceUid: root, seriesInstanceUid: `${root}.1`, sopInstanceUid: `${root}.1.${n}`, rows: 8, columns: 8 }));
+    const store = server.deps.store;
+    const put = store.put.bind(store);
+    store.put = (async (key, body, opts) => {
+      if (key.includes(`/${root}.1.2.`)) {
+        await new Promise((r) => setTimeout(r, 100));
+        throw new Error('disk failed');
+      }
+      return put(key, body, opts);
+    }) as typeof store.put;
+    try {
+      const res = await stow(server, practice.bearer, files.map((body) => ({ body })));
+      expect(res.status).toBe(500);
+    } finally {
+      store.put = put;
+    }
+    const rows = await server.deps.db.instance.findMany({ where: { practiceId: practice.id, sopInstanceUid: { startsWith: `${root}.1.` } }, orderBy: { sopInstanceUid: 'asc' } });
+    expect(rows.map((r) => r.sopInstanceUid)).toEqual([`${root}.1.1`, `${root}.1.3`]);
+    const keys: string[] = [];
+    for await (const o of store.list(`practices/${practice.id}/originals/`)) keys.push(o.key);
+    expect(keys.filter((k) => k.includes(`/${root}.1.`)).map((k) => k.split('/').pop()!.split('.dcm')[0]!.replace(/\.[^.]+$/, '')).sort()).toEqual([`${root}.1.1`, `${root}.1.3`]);
+    for (const r of rows) expect(keys).toContain(r.objectKey);
+    expect(await server.deps.db.study.findFirstOrThrow({ where: { practiceId: practice.id, studyInstanceUid: root } })).toMatchObject({ numberOfInstances: 2 });
+  });
+
   it('answers a re-send as success without new rows or objects', async () => {
     const file = makeDicom({ seed: 202, sopInstanceUid: '1.2.826.0.1.3680043.10.1000.888.1', rows: 32, columns: 32 });
     const first = await stow(server, practice.bearer, [{ body: file }]);
