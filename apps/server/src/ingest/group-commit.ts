@@ -49,8 +49,7 @@ export class GroupCommit<I, R> {
 
   /** Queued items that fit in one batch: up to maxBatch in total weight (default 1 each), at least one. */
   #batchLength(): number {
-    const weight = this.opts.weight;
-    if (!weight) return this.opts.maxBatch;
+    const weight = this.opts.weight ?? (() => 1);
     let total = 0;
     let n = 0;
     while (n < this.queue.length) {

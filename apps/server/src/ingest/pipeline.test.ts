@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline, type PartWriter } from './pipeline';
+import { recordError } from './record-errors';
 import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 const rec = (sop: string) => ({ instance: { sopInstanceUid: sop }, series: { seriesInstanceUid: `${sop}.s` } }) as unknown as InstanceRecord;
@@ -20,7 +21,7 @@ function recordingWriter(fail: (sop: string, attempt: number) => string | undefi
       attempts.set(sop, attempt);
       const error = fail(sop, attempt);
       if (error) failed = true;
-      return error ? new Error(error) : created(sop);
+      return error ? recordError(error, r.series.seriesInstanceUid) : created(sop);
     });
     return { outcomes, audited: part.audit && !failed } satisfies PartResult;
   };
@@ -125,6 +126,24 @@ describe('IngestPipeline', () => {
     });
     await p.add(instance('7.1'));
     await expect(p.finish()).rejects.toThrow('database down');
+  });
+
+  it('keeps at most `depth` instances running: the reader waits for one to settle', async () => {
+    const w = recordingWriter();
+    const p = new IngestPipeline(w.write, { depth: 3 });
+    let running = 0;
+    let most = 0;
+    const counted = (sop: string) => async (io: Parameters<ReturnType<typeof instance>>[0]) => {
+      most = Math.max(most, ++running);
+      try {
+        return await instance(sop, 3)(io);
+      } finally {
+        running--;
+      }
+    };
+    for (let i = 1; i <= 8; i++) await p.add(counted(`10.${i}`));
+    expect((await p.finish()).map((r) => r.sopInstanceUid)).toEqual(Array.from({ length: 8 }, (_, i) => `10.${i + 1}`));
+    expect(most).toBe(3);
   });
 
   it('writes nothing for a request without instances', async () => {

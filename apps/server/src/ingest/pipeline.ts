@@ -1,5 +1,5 @@
+import { RetryableRecordError } from './record-errors';
 import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
-import { IngestRejection } from './types';
 
 /** What one instance's run gets from the pipeline. */
 export interface InstanceIo {
@@ -39,12 +39,14 @@ interface Pending {
  * ten small instances commits once instead of once per instance plus twice at its end.
  */
 export class IngestPipeline {
-  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly receipts: Promise<InstanceReceipt>[] = [];
   private readonly pending: Pending[] = [];
   /** Receipts not written by a record (rejections, request-level failures), waiting for the next write. */
   private readonly unsaved: InstanceReceipt[] = [];
+  /** Instances started and not yet settled. */
   private active = 0;
+  /** `add` calls waiting for an instance to settle (a slot below `depth`). */
+  private readonly slotWaiters: (() => void)[] = [];
   private writing = 0;
   private writingRecords = 0;
   private inputEnded = false;
@@ -64,15 +66,14 @@ export class IngestPipeline {
     this.active++;
     const receipt = run({ consumed: markConsumed, record: (rec) => this.record(rec) });
     this.receipts.push(receipt);
-    const settled = receipt.then(
-      (r) => this.settle(r),
-      () => this.settle(undefined),
-    );
-    settled.then(markConsumed);
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
+    void receipt
+      .then(
+        (r) => this.settle(r),
+        () => this.settle(undefined),
+      )
+      .then(markConsumed);
     await consumed;
-    while (this.inFlight.size >= (this.opts.depth ?? 16)) await Promise.race(this.inFlight);
+    while (this.active >= (this.opts.depth ?? 16)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /**
@@ -112,6 +113,7 @@ export class IngestPipeline {
     this.active--;
     // Stored, duplicate and conflict receipts were written with their records.
     if (receipt?.status === 'REJECTED') this.unsaved.push(receipt);
+    for (const wake of this.slotWaiters.splice(0)) wake();
     this.maybeWrite();
   }
 
@@ -143,20 +145,11 @@ export class IngestPipeline {
     this.maybeWrite();
   }
 
+  /** Resolves a record's promise; a transient failure is written again (at most 4 attempts). */
   private settleRecord(p: Pending, outcome: RecordOutcome | Error): void {
-    if (!(outcome instanceof Error)) {
-      p.resolve(outcome);
-      return;
-    }
-    if (outcome.message.includes('SERIES_IN_OTHER_STUDY')) {
-      p.reject(new IngestRejection('SERIES_IN_OTHER_STUDY', `SeriesInstanceUID ${p.rec.series.seriesInstanceUid} already belongs to another study`));
-    } else if (p.attempt < 4 && /deadlock detected|could not serialize/.test(outcome.message)) {
-      // Another server process wrote the same rows in the opposite order: Postgres rolled back
-      // this item only (its sub-block); writing it again is safe (every statement is an upsert).
-      this.record(p.rec, p.attempt + 1).then(p.resolve, p.reject);
-    } else {
-      p.reject(outcome);
-    }
+    if (!(outcome instanceof Error)) p.resolve(outcome);
+    else if (outcome instanceof RetryableRecordError && p.attempt < 4) this.record(p.rec, p.attempt + 1).then(p.resolve, p.reject);
+    else p.reject(outcome);
   }
 
   private async writeNow(records: InstanceRecord[], audit: boolean): Promise<PartResult> {

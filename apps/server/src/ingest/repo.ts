@@ -1,5 +1,6 @@
 import { type Db, type PatientNameStyle, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
 import { GroupCommit } from './group-commit';
+import { recordError } from './record-errors';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 /** One instance for manual_ingest_batch: the rows to upsert, who sent it, and its request. */
@@ -116,7 +117,7 @@ export class IngestRepo {
       }
       const at = position[order[row.idx]!]!;
       if (row.kind === 'error') {
-        result.outcomes[at] = new Error(row.error ?? 'recording the instance failed');
+        result.outcomes[at] = recordError(row.error, items[order[row.idx]!]!.series.seriesInstanceUid);
         continue;
       }
       const base = { instanceId: row.instance_id!, seriesId: row.series_id!, studyId: row.study_id!, reason: row.reason ?? undefined };

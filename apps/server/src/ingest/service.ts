@@ -114,7 +114,6 @@ export class IngestService implements UploadIngestor {
     expect: Expectation,
     io: InstanceIo,
   ): Promise<InstanceReceipt> {
-    const onConsumed = io.consumed;
     const collector = new HeaderCollector({ nameStyle: style });
     const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
@@ -122,7 +121,7 @@ export class IngestService implements UploadIngestor {
       for (let r = await it.next(); !r.done; r = await it.next()) {
         // discard the rest of a rejected instance so the next one (bundle, multipart) can be read
       }
-      onConsumed();
+      io.consumed();
     };
     const reject = (code: string, reason: string, extra: Partial<InstanceReceipt> = {}): InstanceReceipt => ({
       status: 'REJECTED', code, reason, member: expect.member, ...extra,
@@ -152,7 +151,7 @@ export class IngestService implements UploadIngestor {
         }
         if (collector.headerComplete && headBytes > SMALL_INSTANCE_BYTES) break;
       }
-      if (ended) onConsumed();
+      if (ended) io.consumed();
       header = ended ? collector.finish() : collector.finishPartial();
     } catch (err) {
       if (err instanceof DicomValidationError) {
@@ -184,7 +183,7 @@ export class IngestService implements UploadIngestor {
               if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
               yield r.value;
             }
-            onConsumed();
+            io.consumed();
           })(),
           { objectMode: false },
         );
