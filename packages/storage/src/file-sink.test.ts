@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { BatchedFileSink } from './file-sink';
+import { BatchedFileSink, skipBytes } from './file-sink';
 
 /** `total` random bytes cut into chunks of 1..maxChunk bytes. */
 function chunked(total: number, maxChunk: number): { bytes: Buffer; chunks: Buffer[] } {
@@ -71,5 +71,18 @@ describe('BatchedFileSink', () => {
       async sync() {},
     } as unknown as FileHandle;
     await expect(pipeline(Readable.from([randomBytes(10)]), new BatchedFileSink(fake))).rejects.toThrow(/no space/);
+  });
+});
+
+describe('skipBytes', () => {
+  it('drops whole chunks and cuts into the first one left, after a short write', () => {
+    const chunks = [Buffer.from('abc'), Buffer.from('de'), Buffer.from('fghi')];
+    const rest = (n: number) => Buffer.concat(skipBytes(chunks, n)).toString();
+    expect(rest(0)).toBe('abcdefghi');
+    expect(rest(2)).toBe('cdefghi');
+    expect(rest(3)).toBe('defghi');
+    expect(rest(6)).toBe('ghi');
+    expect(rest(9)).toBe('');
+    expect(skipBytes(chunks, 4)[0]!.toString()).toBe('e');
   });
 });

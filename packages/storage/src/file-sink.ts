@@ -53,7 +53,7 @@ export class BatchedFileSink extends Writable {
 }
 
 /** `chunks` without their first `n` bytes (after a short write). */
-function skipBytes(chunks: Buffer[], n: number): Buffer[] {
+export function skipBytes(chunks: readonly Buffer[], n: number): Buffer[] {
   let i = 0;
   while (i < chunks.length && n >= chunks[i]!.length) n -= chunks[i++]!.length;
   const rest = chunks.slice(i);

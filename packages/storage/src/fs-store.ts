@@ -12,7 +12,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors';
-import { BatchedFileSink } from './file-sink';
+import { BatchedFileSink, skipBytes } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
 import { assertValidKey, assertValidPrefix } from './keys';
@@ -442,14 +442,10 @@ async function writeHashed(fh: FileHandle, source: Readable, opts: PutOptions): 
 async function fdWriteAll(fd: number, chunks: readonly Buffer[]): Promise<void> {
   let rest = chunks.filter((c) => c.length > 0);
   for (let position = 0; rest.length > 0; ) {
-    let written = (await fdWritev(fd, rest, position)).bytesWritten;
+    const written = (await fdWritev(fd, rest, position)).bytesWritten;
     if (written === 0) throw Object.assign(new Error('writev wrote nothing'), { code: 'EIO' });
     position += written;
-    while (rest.length > 0 && written >= rest[0]!.length) {
-      written -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (written > 0) rest = [rest[0]!.subarray(written), ...rest.slice(1)];
+    rest = skipBytes(rest, written);
   }
 }
 
