@@ -13,6 +13,14 @@ function controlledWriter() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Lets the first `count` batches complete one after another, each once it has been started. */
+async function finishInTurn(w: ReturnType<typeof controlledWriter>, count: number): Promise<void> {
+  for (let k = 0; k < count; k++) {
+    await tick();
+    w.batches[k]!.finish();
+  }
+}
+
 describe('GroupCommit', () => {
   it('writes an item alone at once, and groups the items that arrive while a batch is in flight', async () => {
     const w = controlledWriter();
@@ -35,12 +43,7 @@ describe('GroupCommit', () => {
     const w = controlledWriter();
     const gc = new GroupCommit(w.write, { maxBatch: 2, lanes: 1 });
     const all = [1, 2, 3, 4, 5].map((i) => gc.submit(i));
-    await tick();
-    w.batches[0]!.finish();
-    await tick();
-    w.batches[1]!.finish();
-    await tick();
-    w.batches[2]!.finish();
+    await finishInTurn(w, 3);
     await Promise.all(all);
     expect(w.batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
   });
@@ -49,14 +52,7 @@ describe('GroupCommit', () => {
     const w = controlledWriter();
     const gc = new GroupCommit(w.write, { maxBatch: 4, lanes: 1, weight: (n: number) => n });
     const all = [1, 5, 2, 2, 1].map((i) => gc.submit(i));
-    await tick();
-    w.batches[0]!.finish();
-    await tick();
-    w.batches[1]!.finish();
-    await tick();
-    w.batches[2]!.finish();
-    await tick();
-    w.batches[3]!.finish();
+    await finishInTurn(w, 4);
     await Promise.all(all);
     expect(w.batches.map((b) => b.items)).toEqual([[1], [5], [2, 2], [1]]);
   });
