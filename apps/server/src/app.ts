@@ -105,6 +105,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
   app.addHook('onClose', async () => {
     clearInterval(housekeeping);
     lockSubscriber.disconnect();
+    await ingest.close(); // follow-up jobs of answered requests, before the queues close
   });
   app.decorate('tusServer', tus);
 
