@@ -63,6 +63,66 @@ describe('BatchedFileSink', () => {
     expect(file.equals(bytes)).toBe(true);
   });
 
+  it('keeps up to maxInFlight batches writing at once, and fsyncs after the last has finished', async () => {
+    const { bytes, chunks } = chunked(6 * 65_536, 65_536);
+    const file = Buffer.alloc(bytes.length);
+    const held: (() => void)[] = [];
+    const log: string[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    // Each write completes only when the test releases it; the file is filled at its own offset.
+    const fake = {
+      writev(bufs: Buffer[], pos: number) {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        return new Promise((resolve) => {
+          held.push(() => {
+            const all = Buffer.concat(bufs);
+            all.copy(file, pos);
+            running--;
+            log.push(`write@${pos}`);
+            resolve({ bytesWritten: all.length, buffers: bufs });
+          });
+        });
+      },
+      async sync() {
+        log.push(`sync with ${running} running`);
+      },
+    } as unknown as FileHandle;
+    const done = pipeline(Readable.from(chunks), new BatchedFileSink(fake, 65_536, 3));
+    const tick = () => new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 10; i++) await tick();
+    expect(running).toBe(3); // three batches written at once, the rest waits for a slot
+    while (held.length || running) {
+      // Release the newest first: completion order must not matter.
+      held.pop()?.();
+      await tick();
+    }
+    await done;
+    expect(maxRunning).toBe(3);
+    expect(file.equals(bytes)).toBe(true);
+    expect(log.filter((l) => l.startsWith('write'))).toHaveLength(6);
+    expect(log.at(-1)).toBe('sync with 0 running');
+  });
+
+  it('fails the pipeline and never fsyncs when one of several concurrent writes fails', async () => {
+    let call = 0;
+    let synced = false;
+    const fake = {
+      async writev(bufs: Buffer[]) {
+        if (++call === 2) throw Object.assign(new Error('input/output error'), { code: 'EIO' });
+        await new Promise((r) => setImmediate(r));
+        return { bytesWritten: bufs.reduce((n, b) => n + b.length, 0), buffers: bufs };
+      },
+      async sync() {
+        synced = true;
+      },
+    } as unknown as FileHandle;
+    const { chunks } = chunked(8 * 65_536, 65_536);
+    await expect(pipeline(Readable.from(chunks), new BatchedFileSink(fake, 65_536, 4))).rejects.toThrow(/input\/output/);
+    expect(synced).toBe(false);
+  });
+
   it('fails the pipeline when a write fails', async () => {
     const fake = {
       async writev() {
