@@ -58,7 +58,7 @@ export class BatchedFileSink extends Writable {
   }
 
   #startBatch(): void {
-    const write = writeAt(this.fh, this.#pending, this.#pendingBytes, this.#position).then(
+    const write = writeAllAt((chunks, position) => this.fh.writev(chunks, position), this.#pending, this.#position).then(
       () => {
         this.#inFlight.delete(write);
       },
@@ -76,13 +76,17 @@ export class BatchedFileSink extends Writable {
   }
 }
 
-/** Writes `total` bytes of `chunks` at `position`, resuming after short writes. */
-async function writeAt(fh: FileHandle, chunks: Buffer[], total: number, position: number): Promise<void> {
-  for (let written = 0; written < total; ) {
-    const { bytesWritten } = await fh.writev(chunks, position + written);
+/** A positional `writev` (a FileHandle's, or `fs.writev` on a descriptor). */
+export type PositionalWritev = (chunks: Buffer[], position: number) => Promise<{ bytesWritten: number }>;
+
+/** Writes all of `chunks` at `position`, one `writev` per attempt, resuming after a short write. */
+export async function writeAllAt(writev: PositionalWritev, chunks: readonly Buffer[], position: number): Promise<void> {
+  let rest = chunks.filter((c) => c.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await writev(rest, position);
     if (bytesWritten === 0) throw Object.assign(new Error('writev wrote nothing'), { code: 'EIO' });
-    written += bytesWritten;
-    if (written < total) chunks = skipBytes(chunks, bytesWritten);
+    position += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
   }
 }
 

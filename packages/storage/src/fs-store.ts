@@ -12,7 +12,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors';
-import { BatchedFileSink, skipBytes } from './file-sink';
+import { BatchedFileSink, writeAllAt } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
 import { assertValidKey, assertValidPrefix } from './keys';
@@ -126,7 +126,7 @@ export class FsObjectStore implements ObjectStore {
       let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
-        await fdWriteAll(fd, chunks);
+        await writeAllAt((rest, position) => fdWritev(fd, rest, position), chunks, 0);
         await fdSync(fd);
         fdIsOpen = false; // a descriptor number is reused at once: never close it twice
         await fdClose(fd);
@@ -436,17 +436,6 @@ async function writeHashed(fh: FileHandle, source: Readable, opts: PutOptions): 
   }
   await fh.close();
   return hasher.digest.digest();
-}
-
-/** Writes `chunks` at the start of the file, one writev per attempt (a short write resumes where it stopped). */
-async function fdWriteAll(fd: number, chunks: readonly Buffer[]): Promise<void> {
-  let rest = chunks.filter((c) => c.length > 0);
-  for (let position = 0; rest.length > 0; ) {
-    const written = (await fdWritev(fd, rest, position)).bytesWritten;
-    if (written === 0) throw Object.assign(new Error('writev wrote nothing'), { code: 'EIO' });
-    position += written;
-    rest = skipBytes(rest, written);
-  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
