@@ -79,8 +79,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
       });
     } catch (err) {
       if (!(err instanceof MultipartError)) {
-        await pipeline.abandon();
-        await ingest.flushFollowUps(ctx); // what was stored still gets its thumbnails
+        await ingest.abandonRequest(ctx, pipeline);
         throw err;
       }
       // Instances before the break are stored and reported; the malformed rest is reported too.

@@ -67,8 +67,7 @@ export class IngestService implements UploadIngestor {
         }
       } catch (err) {
         if (!(err instanceof BundleFormatError)) {
-          await pipeline.abandon();
-          await this.flushFollowUps(ctx); // what was stored still gets its thumbnails
+          await this.abandonRequest(ctx, pipeline);
           throw err;
         }
         extra.push({ status: 'REJECTED', code: 'BUNDLE_FORMAT', reason: err.message });
@@ -102,6 +101,16 @@ export class IngestService implements UploadIngestor {
       // from the database. close() waits for these adds.
       this.inBackground(this.flushFollowUps(ctx));
     }
+  }
+
+  /**
+   * After a failure of the request itself (not of one instance): waits for the instances already
+   * started (their records still commit) and adds their follow-up jobs, so what was stored still
+   * gets its thumbnails. The caller then fails the request.
+   */
+  async abandonRequest(ctx: IngestContext, pipeline: IngestPipeline): Promise<void> {
+    await pipeline.abandon();
+    await this.flushFollowUps(ctx);
   }
 
   /** Waits for follow-up jobs still being added after their requests were answered (shutdown). */
@@ -284,7 +293,7 @@ export class IngestService implements UploadIngestor {
   }
 
   /** Adds the follow-up jobs a request collected, in one batch. */
-  async flushFollowUps(ctx: IngestContext): Promise<void> {
+  private async flushFollowUps(ctx: IngestContext): Promise<void> {
     if (!ctx.followUps?.length) return;
     const jobs = ctx.followUps.splice(0);
     await this.addJobs(jobs, ctx.uploadId);
