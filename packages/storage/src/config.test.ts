@@ -46,7 +46,10 @@ describe('storageEnvSchema', () => {
     expect(storageConfigFromParsedEnv(storageEnvSchema.parse({ STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: '/srv/pacs' }))).toEqual({
       backend: 'fs',
       root: '/srv/pacs',
+      directIo: true,
     });
+    const buffered = storageEnvSchema.parse({ STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: '/srv/pacs', STORAGE_FS_DIRECT_IO: 'false' });
+    expect(storageConfigFromParsedEnv(buffered)).toMatchObject({ directIo: false });
     expect(storageEnvSchema.safeParse({ STORAGE_BACKEND: 'fs' }).error?.issues[0]?.path).toEqual(['STORAGE_FS_ROOT']);
     expect(storageEnvSchema.safeParse({ STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: 'rel/dir' }).success).toBe(false);
   });
@@ -59,6 +62,6 @@ describe('storageEnvSchema', () => {
       }),
     );
     const ok = parseConfig(appSchema, { PORT: '8080', STORAGE_BACKEND: 'fs', STORAGE_FS_ROOT: '/srv/pacs' });
-    expect(storageConfigFromParsedEnv(ok)).toEqual({ backend: 'fs', root: '/srv/pacs' });
+    expect(storageConfigFromParsedEnv(ok)).toEqual({ backend: 'fs', root: '/srv/pacs', directIo: true });
   });
 });

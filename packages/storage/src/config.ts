@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { S3StoreConfig } from './s3-store';
 
 /** What {@link createObjectStore} needs: an S3 bucket, or a directory on a local volume. */
-export type StorageConfig = ({ backend: 's3' } & S3StoreConfig) | { backend: 'fs'; root: string };
+export type StorageConfig = ({ backend: 's3' } & S3StoreConfig) | { backend: 'fs'; root: string; directIo?: boolean };
 
 /**
  * The storage keys of an app's environment, as a raw zod shape, for apps that build one object
@@ -21,6 +21,8 @@ export const storageEnvShape = {
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: fields.bool.optional(),
   STORAGE_FS_ROOT: z.string().min(1).optional(),
+  /** fs backend: write objects with O_DIRECT (bypassing the page cache); see direct-io.ts. */
+  STORAGE_FS_DIRECT_IO: fields.bool.default(true),
 };
 
 /** Parsed form of {@link storageEnvShape}. */
@@ -57,7 +59,7 @@ export const storageEnvSchema = z.object(storageEnvShape).superRefine(refineStor
 export function storageConfigFromParsedEnv(env: StorageEnv): StorageConfig {
   if (env.STORAGE_BACKEND === 'fs') {
     if (!env.STORAGE_FS_ROOT) throw new TypeError('STORAGE_FS_ROOT is required when STORAGE_BACKEND=fs');
-    return { backend: 'fs', root: env.STORAGE_FS_ROOT };
+    return { backend: 'fs', root: env.STORAGE_FS_ROOT, directIo: env.STORAGE_FS_DIRECT_IO };
   }
   if (!env.S3_BUCKET) throw new TypeError('S3_BUCKET is required when STORAGE_BACKEND=s3');
   return {

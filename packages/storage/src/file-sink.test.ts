@@ -123,6 +123,26 @@ describe('BatchedFileSink', () => {
     expect(synced).toBe(false);
   });
 
+  it('never fsyncs when a batch failed after its _write had returned and nothing else is in flight', async () => {
+    let synced = false;
+    const fake = {
+      async writev() {
+        throw Object.assign(new Error('input/output error'), { code: 'EIO' });
+      },
+      async sync() {
+        synced = true;
+      },
+    } as unknown as FileHandle;
+    // Exactly one batch: it starts in _write and has failed before the source ends, so _final
+    // has nothing left to write or wait for.
+    async function* source() {
+      yield randomBytes(65_536);
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect(pipeline(Readable.from(source()), new BatchedFileSink(fake, 65_536))).rejects.toThrow(/input\/output/);
+    expect(synced).toBe(false);
+  });
+
   it('fails the pipeline when a write fails', async () => {
     const fake = {
       async writev() {

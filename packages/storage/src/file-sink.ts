@@ -53,7 +53,12 @@ export class BatchedFileSink extends Writable {
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#pendingBytes > 0) this.#startBatch();
     Promise.all(this.#inFlight)
-      .then(() => this.fh.sync())
+      .then(() => {
+        // A batch that failed after its _write had returned is no longer in flight: never fsync
+        // (and so report as stored) a file with a hole.
+        if (this.#failure) throw this.#failure;
+        return this.fh.sync();
+      })
       .then(() => cb(), cb);
   }
 

@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeObjectStoreContract } from './contract';
 import { InvalidObjectKeyError, ObjectExistsError, StorageUnavailableError } from './errors';
 import { FsObjectStore } from './fs-store';
+import { sha256Hex } from './hashing';
 import { createObjectStore } from './index';
 
 let workDir: string;
@@ -22,6 +25,56 @@ afterAll(async () => {
 describeObjectStoreContract('fs', () => createObjectStore({ backend: 'fs', root }), {
   leftovers: async () => readdir(path.join(root, '.tmp')).catch(() => []),
   onMemoryReport: (r) => console.info(`[fs] 200 MB ${r.phase}: RSS ${r.baselineMb} → ${r.peakMb} MB (growth ${r.growthMb} MB)`),
+});
+
+// The same contract through the page cache (STORAGE_FS_DIRECT_IO=false, and filesystems without O_DIRECT).
+describeObjectStoreContract(
+  'fs, page cache',
+  async () => {
+    await mkdir(path.join(root, 'buffered'));
+    return createObjectStore({ backend: 'fs', root: path.join(root, 'buffered'), directIo: false });
+  },
+  { leftovers: async () => readdir(path.join(root, 'buffered', '.tmp')).catch(() => []) },
+);
+
+describe('FsObjectStore direct I/O', () => {
+  // Around the alignment (4096), the in-memory direct threshold (64 KB), the block (1 MB) and beyond.
+  const sizes = [0, 1, 4095, 4096, 65_535, 65_536, 65_537, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024 + 123];
+
+  it.each([
+    ['in memory', (b: Buffer) => [b.subarray(0, b.length >> 1), b.subarray(b.length >> 1)]],
+    ['streamed', (b: Buffer) => Readable.from([b.subarray(0, 1000), b.subarray(1000)])],
+  ] as const)('stores %s bodies of every size byte for byte, unique and replaceable', async (_name, body) => {
+    const store = new FsObjectStore(path.join(root, 'direct'));
+    await mkdir(store.root, { recursive: true });
+    for (const size of sizes) {
+      const bytes = randomBytes(size);
+      for (const unique of [true, false]) {
+        const key = `sizes/${_name.replace(' ', '-')}-${size}-${unique}`;
+        const res = await store.put(key, body(bytes), { unique, expectedSha256: sha256Hex([bytes]) });
+        expect(res).toMatchObject({ size, sha256: sha256Hex([bytes]) });
+        expect((await readFile(path.join(store.root, ...key.split('/')))).equals(bytes)).toBe(true);
+      }
+    }
+    expect(await readdir(path.join(store.root, '.tmp'))).toEqual([]);
+  });
+
+  it('falls back to the page cache on a filesystem that refuses O_DIRECT (tmpfs)', async (ctx) => {
+    const shm = await mkdtemp('/dev/shm/vetpacs-fs-store-').catch(() => undefined);
+    if (!shm) return ctx.skip();
+    try {
+      const store = new FsObjectStore(shm);
+      for (const size of [100, 200_000, 3_000_000]) {
+        const bytes = randomBytes(size);
+        await store.put(`a/${size}`, bytes, { unique: true });
+        await store.put(`b/${size}`, Readable.from([bytes]));
+        expect((await readFile(path.join(shm, 'a', String(size)))).equals(bytes)).toBe(true);
+        expect((await readFile(path.join(shm, 'b', String(size)))).equals(bytes)).toBe(true);
+      }
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('FsObjectStore specifics', () => {

@@ -25,7 +25,7 @@ export {
   StorageError,
   StorageUnavailableError,
 } from './errors';
-export { FsObjectStore } from './fs-store';
+export { FsObjectStore, type FsStoreOptions } from './fs-store';
 export { sha256Hex } from './hashing';
 export { assertValidKey, assertValidPrefix, MAX_KEY_BYTES } from './keys';
 export { S3ObjectStore, type S3StoreConfig } from './s3-store';
@@ -36,7 +36,7 @@ export type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody,
  * find out whether the bucket or directory is actually usable.
  */
 export function createObjectStore(cfg: StorageConfig): ObjectStore {
-  if (cfg.backend === 'fs') return new FsObjectStore(cfg.root);
+  if (cfg.backend === 'fs') return new FsObjectStore(cfg.root, { directIo: cfg.directIo });
   const { backend: _backend, ...s3 } = cfg;
   return new S3ObjectStore(s3);
 }
