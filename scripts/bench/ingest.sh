@@ -16,6 +16,13 @@ BATCH=${BATCH:-10}
 OPORT=${ORTHANC_HTTP_PORT:-28142}
 OPTS="--http-port $OPORT --dicom-port ${ORTHANC_DICOM_PORT:-24342} --pg-port ${ORTHANC_PG_PORT:-25532}"
 mkdir -p "$RESULTS"
+# Every server's files stay until the end of the whole run, ours and Orthanc's alike: ext4 skips
+# inodes deleted in the last 60–300 s when it allocates new ones (recently_deleted), so deleting a
+# run's thousands of files right before the next run slows that run's file creation. run_orthanc.sh
+# deletes only directories under /tmp, so both live under /var/tmp here.
+WORK=$(mktemp -d /var/tmp/vetpacs-ingest-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export BENCH_TMP="$WORK" BENCH_KEEP_FILES=1
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `npm start` runs it
 
@@ -36,7 +43,7 @@ for c in $CONCS; do
   for idx in $ORTHANC; do
     tag="orthanc-$idx-c$c"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
-    dir=/tmp/orthanc-bench-$tag
+    dir=$WORK/orthanc-$tag
     "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
     /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "http://127.0.0.1:$OPORT/dicom-web" --dataset "$DATA" --concurrency "$c" \
       --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] && echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \

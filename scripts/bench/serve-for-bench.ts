@@ -77,7 +77,11 @@ const stop = async () => {
   await dropDatabase(admin, dbName);
   // The run's queues (no worker consumed them): ~15 keys per stored instance otherwise stay behind.
   await deleteRedisPrefix(env.REDIS_URL ?? 'redis://127.0.0.1:6379', dbName).catch((err) => process.stderr.write(`could not clear the run's Redis keys: ${err}\n`));
-  await rm(work, { recursive: true, force: true });
+  // BENCH_KEEP_FILES=1 leaves the store for the caller to delete later: ext4 skips inodes deleted
+  // in the last 60–300 s when it allocates new ones, so deleting thousands of files right before the
+  // next run makes that run's file creation slower (measured, docs/benchmarks.md "Ingest").
+  if (process.env.BENCH_KEEP_FILES !== '1') await rm(work, { recursive: true, force: true });
+  else process.stderr.write(`kept ${work}\n`);
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
