@@ -21,6 +21,7 @@ mkdir -p "$RESULTS"
 # run's thousands of files right before the next run slows that run's file creation. run_orthanc.sh
 # deletes only directories under /tmp, so both live under /var/tmp here.
 WORK=$(mktemp -d /var/tmp/vetpacs-ingest-bench.XXXXXX)
+chmod 755 "$WORK"   # the PostgreSQL of run_orthanc.sh runs as user postgres
 trap 'rm -rf "$WORK"' EXIT
 export BENCH_TMP="$WORK" BENCH_KEEP_FILES=1
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"

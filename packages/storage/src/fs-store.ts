@@ -114,18 +114,21 @@ export class FsObjectStore implements ObjectStore {
     }
     const tmp = path.join(this.#tmpDir, randomUUID());
     let committed = false;
+    let direct = false;
     try {
       const source = body instanceof Readable ? body : Readable.from(Buffer.isBuffer(body) ? [body] : body);
       // Fsynced and closed before the rename makes it visible, so a power cut cannot leave a
       // complete-looking name pointing at a zero-length or partial file.
-      const { size, sha256 } = await writeHashed(await this.#openNew(tmp), source, opts, this.#blocks);
+      const file = await this.#openNew(tmp);
+      direct = file.direct;
+      const { size, sha256 } = await writeHashed(file, source, opts, this.#blocks);
       assertIntegrity(key, opts, size, sha256);
       await this.#commit(tmp, target, key, opts.ifNoneMatch === true);
       committed = true;
       return { key, size, sha256 };
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') this.#tmpReady = false; // .tmp removed under us: recreate next time
-      throw translatePutError(key, opts, err);
+      throw translatePutError(key, opts, this.#directWriteRefused(err, direct));
     } finally {
       if (!committed) await rm(tmp, { force: true }).catch(() => {});
     }
@@ -160,7 +163,7 @@ export class FsObjectStore implements ObjectStore {
       } catch (err) {
         if (fdIsOpen) await fdClose(fd).catch(() => {});
         await unlink(target).catch(() => {});
-        throw translatePutError(key, opts, err);
+        throw translatePutError(key, opts, this.#directWriteRefused(err, opened));
       }
     }
     const file = await this.#createExclusive(key, target, opts, (p) => this.#openNew(p));
@@ -171,7 +174,7 @@ export class FsObjectStore implements ObjectStore {
       return { key, ...result };
     } catch (err) {
       await unlink(target).catch(() => {});
-      throw translatePutError(key, opts, err);
+      throw translatePutError(key, opts, this.#directWriteRefused(err, file.direct));
     }
   }
 
@@ -197,6 +200,16 @@ export class FsObjectStore implements ObjectStore {
       }
     }
     return { fd: await fdOpen(file, 'wx', 0o644), direct: false };
+  }
+
+  /**
+   * A direct write refused with EINVAL (a device whose logical block is larger than our 4 KB
+   * alignment): later puts go through the page cache, and this one fails as retryable.
+   */
+  #directWriteRefused(err: unknown, direct: boolean): unknown {
+    if (!direct || errnoCode(err) !== 'EINVAL') return err;
+    this.#directIo = false;
+    return new StorageUnavailableError('the volume refused a direct (O_DIRECT) write; later writes go through the page cache: retry', { cause: err });
   }
 
   /** EINVAL at open: this filesystem has no direct I/O; write through the page cache from now on. */
