@@ -65,7 +65,7 @@ describe('FsObjectStore direct I/O', () => {
     class MisalignedPool extends AlignedBlockPool {
       override acquire(): Buffer | Promise<Buffer> {
         const b = super.acquire();
-        return b instanceof Buffer ? b.subarray(1) : b.then((x) => x.subarray(1));
+        return b instanceof Promise ? b.then((x: Buffer) => x.subarray(1)) : b.subarray(1);
       }
     }
     const store = new FsObjectStore(path.join(root, 'misaligned'), { blockPool: new MisalignedPool(1024 * 1024, 4, 1) });
