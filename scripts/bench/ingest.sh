@@ -26,10 +26,15 @@ trap 'rm -rf "$WORK"' EXIT
 export BENCH_TMP="$WORK" BENCH_KEEP_FILES=1
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `npm start` runs it
+# Seconds of quiet before each server's run, ours and Orthanc's alike: the build, and each previous
+# server's exit (memory freed and handed back to the host by the VM's free page reporting), otherwise
+# land in the next measurement (dx at c4, 970 MB: 317 MB/s right after the build, 402 a minute later).
+SETTLE=${SETTLE:-5}
 
 for c in $CONCS; do
   for backend in $BACKENDS; do
     tag="vetpacs-$backend-c$c"
+    sleep "$SETTLE"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     BENCH_STORAGE=$backend node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
     launcher=$!
@@ -43,6 +48,7 @@ for c in $CONCS; do
   done
   for idx in $ORTHANC; do
     tag="orthanc-$idx-c$c"
+    sleep "$SETTLE"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     dir=$WORK/orthanc-$tag
     "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
