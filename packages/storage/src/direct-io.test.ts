@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BlockHasher } from './block-hasher';
 import { AlignedBlockPool, DIRECT_CREATE_FLAGS, type DirectFile, DirectFileSink } from './direct-io';
+import { SizeExceededError, sha256Hex } from './hashing';
 
 const BLOCK = 64 * 1024;
 
@@ -150,6 +152,42 @@ describe('DirectFileSink', () => {
   });
 });
 
+describe('DirectFileSink with hashing on the hash worker', () => {
+  const hasher = new BlockHasher();
+  afterAll(() => hasher.close());
+
+  it('reports the size and the SHA-256 of exactly the bytes received (not the padding), for any size', async () => {
+    for (const total of [0, 1, 4096, BLOCK - 1, BLOCK, 3 * BLOCK + 1000]) {
+      const pool = new AlignedBlockPool(BLOCK, 4, 1);
+      const { bytes, chunks } = chunked(total, 9_000);
+      const fake = fakeFile();
+      const sink = new DirectFileSink(fake.file, pool, 4, { hasher });
+      await pipeline(Readable.from(chunks.length ? chunks : [Buffer.alloc(0)]), sink);
+      expect(sink.result).toEqual({ size: total, sha256: sha256Hex(bytes) });
+      expect(fake.data().equals(bytes)).toBe(true);
+      expect(pool.inUse).toBe(0);
+    }
+  });
+
+  it('hashes concurrent objects independently', async () => {
+    const pool = new AlignedBlockPool(BLOCK, 4, 1); // fewer blocks than the two objects need at once
+    const objects = [chunked(5 * BLOCK + 17, 30_000), chunked(4 * BLOCK + 4096, 20_000), chunked(777, 100)];
+    const sinks = objects.map(() => new DirectFileSink(fakeFile().file, pool, 4, { hasher }));
+    await Promise.all(objects.map((o, i) => pipeline(Readable.from(o.chunks), sinks[i]!)));
+    expect(sinks.map((sink) => sink.result.sha256)).toEqual(objects.map((o) => sha256Hex(o.bytes)));
+  });
+
+  it('fails with SizeExceededError as soon as more than maxBytes arrive', async () => {
+    const pool = new AlignedBlockPool(BLOCK, 4, 1);
+    const fake = fakeFile();
+    const { chunks } = chunked(3 * BLOCK, 20_000);
+    await expect(pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool, 4, { hasher, maxBytes: BLOCK + 5 }))).rejects.toBeInstanceOf(SizeExceededError);
+    expect(fake.log.some((l) => l.startsWith('sync'))).toBe(false);
+    // Every block comes back once its write and its hashing have settled.
+    await vi.waitFor(() => expect(pool.inUse).toBe(0), { timeout: 10_000 });
+  });
+});
+
 describe('direct I/O on this machine', () => {
   let dir: string;
   beforeAll(async () => {
@@ -173,5 +211,28 @@ describe('direct I/O on this machine', () => {
       await fh.close();
     }
     expect((await readFile(file)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('BlockHasher', () => {
+  it('fails a stream whose worker died instead of digesting only the bytes the new worker saw', async () => {
+    const hasher = new BlockHasher();
+    const pool = new AlignedBlockPool(BLOCK, 4, 1);
+    const block = pool.acquire() as Buffer;
+    try {
+      block.fill(7);
+      const stream = hasher.open();
+      await hasher.update(stream, block, BLOCK);
+      await hasher.close(); // the worker goes away with the stream's state
+      await expect(hasher.update(stream, block, BLOCK)).rejects.toThrow(/restarted/);
+      await expect(hasher.digest(stream)).rejects.toThrow(/restarted/);
+      // A new stream works on a new worker.
+      const next = hasher.open();
+      await hasher.update(next, block, 100);
+      expect(await hasher.digest(next)).toBe(sha256Hex(block.subarray(0, 100)));
+    } finally {
+      pool.release(block);
+      await hasher.close();
+    }
   });
 });

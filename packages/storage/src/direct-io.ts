@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { BlockHasher } from './block-hasher';
 import { writeAllAt } from './file-sink';
+import { SizeExceededError } from './hashing';
 
 /**
  * Direct I/O (`O_DIRECT`) for object writes on Linux: the bytes go from our buffer to the device
@@ -35,11 +37,12 @@ export function alignUp(n: number): number {
 const WASM_PAGE = 64 * 1024;
 
 // The one WebAssembly API used here (the project's TypeScript libs carry no WebAssembly types).
-declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: true }) => { buffer: SharedArrayBuffer } };
 
 /**
- * A bounded pool of page-aligned blocks. Arenas (one WebAssembly memory each, never grown, so a
- * block's address never moves while the kernel writes from it) are made on first need, up to
+ * A bounded pool of page-aligned blocks. Arenas (one shared WebAssembly memory each, never grown,
+ * so a block's address never moves while the kernel writes from it; shared, so the hash worker
+ * reads the same bytes: block-hasher.ts) are made on first need, up to
  * `maxArenas`; past that, {@link acquire} waits for a release. Blocks are reused, never freed:
  * at most `blockBytes × blocksPerArena × maxArenas` (64 MB by default) stays resident.
  */
@@ -77,7 +80,7 @@ export class AlignedBlockPool {
   #grow(): Buffer | undefined {
     if (this.#arenas >= this.maxArenas) return undefined;
     const pages = (this.blockBytes * this.blocksPerArena) / WASM_PAGE;
-    const { buffer } = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const { buffer } = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.#arenas++;
     for (let i = 1; i < this.blocksPerArena; i++) this.#free.push(Buffer.from(buffer, i * this.blockBytes, this.blockBytes));
     return Buffer.from(buffer, 0, this.blockBytes);
@@ -96,6 +99,10 @@ export type DirectFile = Pick<FileHandle, 'write' | 'truncate' | 'sync'>;
  * writes the last block zero-padded, truncates the file to the bytes received and fsyncs it before
  * it finishes. The copy (~0.05 ms per MB) is what lets the request's chunks go at once.
  *
+ * With `hashing`, it also counts the bytes (failing with SizeExceededError past `maxBytes`) and
+ * has each block hashed by the BlockHasher's worker (a block goes back to the pool once both its
+ * write and its hashing are done); {@link result} then gives size and SHA-256.
+ *
  * The caller owns the handle and closes it, also after an error; a FileHandle's close waits for
  * writes still running on it.
  */
@@ -106,13 +113,25 @@ export class DirectFileSink extends Writable {
   #position = 0;
   readonly #inFlight = new Set<Promise<void>>();
   #failure: Error | undefined;
+  #size = 0;
+  /** The hash stream, while one is open. */
+  #stream: number | undefined;
+  #sha256: string | undefined;
 
   constructor(
     private readonly file: DirectFile,
     private readonly pool: AlignedBlockPool = sharedBlockPool,
     private readonly maxInFlight = 4,
+    private readonly hashing?: { hasher: BlockHasher; maxBytes?: number },
   ) {
     super({ highWaterMark: pool.blockBytes });
+    this.#stream = hashing?.hasher.open();
+  }
+
+  /** Size and SHA-256 of what was written (with `hashing`, after the stream has finished). */
+  get result(): { size: number; sha256: string } {
+    if (this.#sha256 === undefined) throw new Error('DirectFileSink: no digest (not finished, or no hashing)');
+    return { size: this.#size, sha256: this.#sha256 };
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -128,6 +147,12 @@ export class DirectFileSink extends Writable {
         return size % DIRECT_IO_ALIGNMENT === 0 ? undefined : this.file.truncate(size);
       })
       .then(() => this.file.sync())
+      .then(async () => {
+        if (this.#stream === undefined) return;
+        const stream = this.#stream;
+        this.#stream = undefined;
+        this.#sha256 = await this.hashing!.hasher.digest(stream);
+      })
       .then(() => cb(), cb);
   }
 
@@ -135,10 +160,15 @@ export class DirectFileSink extends Writable {
     // Blocks being written go back to the pool when their write settles; the one being filled now.
     if (this.#block) this.pool.release(this.#block);
     this.#block = undefined;
+    if (this.#stream !== undefined) this.hashing!.hasher.drop(this.#stream);
+    this.#stream = undefined;
     cb(err);
   }
 
   async #append(chunk: Buffer): Promise<void> {
+    this.#size += chunk.length;
+    const maxBytes = this.hashing?.maxBytes;
+    if (maxBytes !== undefined && this.#size > maxBytes) throw new SizeExceededError(maxBytes, this.#size);
     for (let offset = 0; offset < chunk.length; ) {
       if (this.#failure) throw this.#failure;
       if (!this.#block) {
@@ -160,8 +190,13 @@ export class DirectFileSink extends Writable {
   /** Writes the current block's first `length` bytes (an aligned length; padding zeroed) at its offset. */
   #startWrite(length: number): void {
     const block = this.#block!;
+    // Hashed from the same block (the worker reads only the data; the padding is zeroed after).
+    const hashed = this.#stream !== undefined ? this.hashing!.hasher.update(this.#stream, block, this.#filled) : undefined;
     block.fill(0, this.#filled, length);
-    const write = writeAllAt((chunks, position) => this.file.write(chunks[0]!, 0, chunks[0]!.length, position), [block.subarray(0, length)], this.#position).then(
+    const written = writeAllAt((chunks, position) => this.file.write(chunks[0]!, 0, chunks[0]!.length, position), [block.subarray(0, length)], this.#position);
+    // Both must have settled before the block is reused, also when one of them failed.
+    const done = hashed ? Promise.allSettled([written, hashed]).then(throwFirstRejection) : written;
+    const write = done.then(
       () => {
         this.#inFlight.delete(write);
         this.pool.release(block);
@@ -179,4 +214,8 @@ export class DirectFileSink extends Writable {
     this.#block = undefined;
     this.#filled = 0;
   }
+}
+
+function throwFirstRejection(results: PromiseSettledResult<unknown>[]): void {
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }

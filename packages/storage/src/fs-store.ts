@@ -12,6 +12,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors';
+import { sharedBlockHasher } from './block-hasher';
 import { AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool } from './direct-io';
 import { BatchedFileSink, writeAllAt } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
@@ -505,10 +506,21 @@ interface NewFile {
  */
 async function writeHashed(file: NewFile, source: Readable, opts: PutOptions, blocks: AlignedBlockPool): Promise<{ size: number; sha256: string }> {
   const { fh } = file;
+  if (file.direct) {
+    // Counted in the sink and hashed by the hash worker from the sink's blocks (block-hasher.ts).
+    const sink = new DirectFileSink(fh, blocks, 4, { hasher: sharedBlockHasher, maxBytes: opts.expectedSize });
+    try {
+      await pipeline(source, sink, { signal: opts.signal });
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    return sink.result;
+  }
   const hasher = new HashingPassThrough(opts.expectedSize);
   try {
-    const sink = file.direct ? new DirectFileSink(fh, blocks) : new BatchedFileSink(fh);
-    await pipeline(source, hasher, sink, { signal: opts.signal });
+    await pipeline(source, hasher, new BatchedFileSink(fh), { signal: opts.signal });
   } catch (err) {
     await fh.close().catch(() => {});
     throw err;
