@@ -8,20 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BlockHasher } from './block-hasher';
 import { AlignedBlockPool, DIRECT_CREATE_FLAGS, type DirectFile, DirectFileSink } from './direct-io';
 import { SizeExceededError, sha256Hex } from './hashing';
+import { randomChunks as chunked } from './test-support';
 
 const BLOCK = 64 * 1024;
 
-/** `total` random bytes cut into chunks of 1..maxChunk bytes. */
-function chunked(total: number, maxChunk: number): { bytes: Buffer; chunks: Buffer[] } {
-  const bytes = randomBytes(total);
-  const chunks: Buffer[] = [];
-  for (let off = 0; off < total; ) {
-    const n = Math.min(total - off, 1 + ((off * 7919) % maxChunk));
-    chunks.push(bytes.subarray(off, off + n));
-    off += n;
-  }
-  return { bytes, chunks };
-}
 
 /** An in-memory file that records its calls; writes finish when `hold` lets them. */
 function fakeFile(opts: { failWrite?: number; hold?: boolean } = {}) {
@@ -61,12 +51,16 @@ function fakeFile(opts: { failWrite?: number; hold?: boolean } = {}) {
   return { file, log, held, data: () => data, maxRunning: () => maxRunning, running: () => running };
 }
 
+/** The sinks' hash worker (every DirectFileSink hashes what it writes). */
+const hasher = new BlockHasher();
+afterAll(() => hasher.close());
+
 describe('DirectFileSink', () => {
   it('writes aligned blocks, the last one zero-padded, then truncates to the size and fsyncs once', async () => {
     const pool = new AlignedBlockPool(BLOCK, 4, 1);
     const { bytes, chunks } = chunked(3 * BLOCK + 1000, 9_000);
     const fake = fakeFile();
-    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool));
+    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool));
     expect(fake.data().equals(bytes)).toBe(true);
     expect(fake.log.filter((l) => l.startsWith('write'))).toEqual([`write ${BLOCK}@0`, `write ${BLOCK}@${BLOCK}`, `write ${BLOCK}@${2 * BLOCK}`, `write 4096@${3 * BLOCK}`]);
     expect(fake.log.slice(-2)).toEqual([`truncate ${bytes.length}`, 'sync with 0 running']);
@@ -77,7 +71,7 @@ describe('DirectFileSink', () => {
     const pool = new AlignedBlockPool(BLOCK, 4, 1);
     const { bytes, chunks } = chunked(2 * BLOCK + 8192, 20_000);
     const fake = fakeFile();
-    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool));
+    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool));
     expect(fake.data().equals(bytes)).toBe(true);
     expect(fake.log.some((l) => l.startsWith('truncate'))).toBe(false);
   });
@@ -86,12 +80,18 @@ describe('DirectFileSink', () => {
     const pool = new AlignedBlockPool(BLOCK, 8, 1);
     const { bytes, chunks } = chunked(6 * BLOCK, BLOCK);
     const fake = fakeFile({ hold: true });
-    const done = pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool, 3));
+    const done = pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool, 3));
     const tick = () => new Promise((r) => setImmediate(r));
     for (let i = 0; i < 10; i++) await tick();
     expect(fake.running()).toBe(3);
-    while (fake.held.length || fake.running()) {
-      fake.held.pop()?.(); // newest first
+    // Release writes as they come (newest first) until the sink has finished: a block's next write
+    // starts only after the hash worker has answered for an earlier one.
+    let finished = false;
+    void done.finally(() => {
+      finished = true;
+    });
+    while (!finished) {
+      fake.held.pop()?.();
       await tick();
     }
     await done;
@@ -108,8 +108,8 @@ describe('DirectFileSink', () => {
     const fa = fakeFile();
     const fb = fakeFile();
     await Promise.all([
-      pipeline(Readable.from(a.chunks), new DirectFileSink(fa.file, pool)),
-      pipeline(Readable.from(b.chunks), new DirectFileSink(fb.file, pool)),
+      pipeline(Readable.from(a.chunks), new DirectFileSink(fa.file, { hasher }, pool)),
+      pipeline(Readable.from(b.chunks), new DirectFileSink(fb.file, { hasher }, pool)),
     ]);
     expect(fa.data().equals(a.bytes)).toBe(true);
     expect(fb.data().equals(b.bytes)).toBe(true);
@@ -121,7 +121,7 @@ describe('DirectFileSink', () => {
       const pool = new AlignedBlockPool(BLOCK, 8, 1);
       const fake = fakeFile({ failWrite });
       const { chunks } = chunked(3 * BLOCK + 10, 40_000); // four writes, the last after _final starts
-      await expect(pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool))).rejects.toThrow(/input\/output/);
+      await expect(pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool))).rejects.toThrow(/input\/output/);
       expect(fake.log.some((l) => l.startsWith('sync'))).toBe(false);
       while (fake.running()) await new Promise((r) => setImmediate(r)); // writes still running keep their block until they settle
       expect(pool.inUse).toBe(0);
@@ -135,7 +135,7 @@ describe('DirectFileSink', () => {
       yield randomBytes(2 * BLOCK); // two full blocks, written from _write
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // both settle before the end
     }
-    await expect(pipeline(Readable.from(source()), new DirectFileSink(fake.file, pool))).rejects.toThrow(/input\/output/);
+    await expect(pipeline(Readable.from(source()), new DirectFileSink(fake.file, { hasher }, pool))).rejects.toThrow(/input\/output/);
     expect(fake.log.some((l) => l.startsWith('sync') || l.startsWith('truncate'))).toBe(false);
     expect(pool.inUse).toBe(0);
   });
@@ -147,21 +147,19 @@ describe('DirectFileSink', () => {
       yield randomBytes(1000);
       throw new Error('client went away');
     }
-    await expect(pipeline(Readable.from(source()), new DirectFileSink(fake.file, pool))).rejects.toThrow(/went away/);
+    await expect(pipeline(Readable.from(source()), new DirectFileSink(fake.file, { hasher }, pool))).rejects.toThrow(/went away/);
     expect(pool.inUse).toBe(0);
   });
 });
 
 describe('DirectFileSink with hashing on the hash worker', () => {
-  const hasher = new BlockHasher();
-  afterAll(() => hasher.close());
 
   it('reports the size and the SHA-256 of exactly the bytes received (not the padding), for any size', async () => {
     for (const total of [0, 1, 4096, BLOCK - 1, BLOCK, 3 * BLOCK + 1000]) {
       const pool = new AlignedBlockPool(BLOCK, 4, 1);
       const { bytes, chunks } = chunked(total, 9_000);
       const fake = fakeFile();
-      const sink = new DirectFileSink(fake.file, pool, 4, { hasher });
+      const sink = new DirectFileSink(fake.file, { hasher }, pool);
       await pipeline(Readable.from(chunks.length ? chunks : [Buffer.alloc(0)]), sink);
       expect(sink.result).toEqual({ size: total, sha256: sha256Hex(bytes) });
       expect(fake.data().equals(bytes)).toBe(true);
@@ -172,7 +170,7 @@ describe('DirectFileSink with hashing on the hash worker', () => {
   it('hashes concurrent objects independently', async () => {
     const pool = new AlignedBlockPool(BLOCK, 4, 1); // fewer blocks than the two objects need at once
     const objects = [chunked(5 * BLOCK + 17, 30_000), chunked(4 * BLOCK + 4096, 20_000), chunked(777, 100)];
-    const sinks = objects.map(() => new DirectFileSink(fakeFile().file, pool, 4, { hasher }));
+    const sinks = objects.map(() => new DirectFileSink(fakeFile().file, { hasher }, pool));
     await Promise.all(objects.map((o, i) => pipeline(Readable.from(o.chunks), sinks[i]!)));
     expect(sinks.map((sink) => sink.result.sha256)).toEqual(objects.map((o) => sha256Hex(o.bytes)));
   });
@@ -181,7 +179,7 @@ describe('DirectFileSink with hashing on the hash worker', () => {
     const pool = new AlignedBlockPool(BLOCK, 4, 1);
     const fake = fakeFile();
     const { chunks } = chunked(3 * BLOCK, 20_000);
-    await expect(pipeline(Readable.from(chunks), new DirectFileSink(fake.file, pool, 4, { hasher, maxBytes: BLOCK + 5 }))).rejects.toBeInstanceOf(SizeExceededError);
+    await expect(pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher, maxBytes: BLOCK + 5 }, pool))).rejects.toBeInstanceOf(SizeExceededError);
     expect(fake.log.some((l) => l.startsWith('sync'))).toBe(false);
     // Every block comes back once its write and its hashing have settled.
     await vi.waitFor(() => expect(pool.inUse).toBe(0), { timeout: 10_000 });
@@ -206,7 +204,7 @@ describe('direct I/O on this machine', () => {
     }
     const { bytes, chunks } = chunked(5 * BLOCK + 4321, 65_536);
     try {
-      await pipeline(Readable.from(chunks), new DirectFileSink(fh, new AlignedBlockPool(BLOCK, 4, 1)));
+      await pipeline(Readable.from(chunks), new DirectFileSink(fh, { hasher }, new AlignedBlockPool(BLOCK, 4, 1)));
     } finally {
       await fh.close();
     }

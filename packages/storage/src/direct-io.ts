@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { BlockHasher } from './block-hasher';
-import { writeAllAt } from './file-sink';
+import { InFlightWrites, writeAllAt } from './file-sink';
 import { SizeExceededError } from './hashing';
 
 /**
@@ -94,14 +94,29 @@ export const sharedBlockPool = new AlignedBlockPool();
 export type DirectFile = Pick<FileHandle, 'write' | 'truncate' | 'sync'>;
 
 /**
+ * Writes `block`'s first `length` bytes at `position`, zero-padded up to the alignment: `O_DIRECT`
+ * writes whole aligned blocks, and the caller truncates the file to its size at the end.
+ */
+export function writePadded(
+  write: (buffer: Buffer, position: number) => Promise<{ bytesWritten: number }>,
+  block: Buffer,
+  length: number,
+  position: number,
+): Promise<void> {
+  const padded = alignUp(length);
+  block.fill(0, length, padded);
+  return writeAllAt((chunks, at) => write(chunks[0]!, at), [block.subarray(0, padded)], position);
+}
+
+/**
  * A Writable onto a file opened with `O_DIRECT`: copies incoming chunks into aligned blocks of the
  * pool, writes each full block at its offset (up to `maxInFlight` at once, completion order free),
  * writes the last block zero-padded, truncates the file to the bytes received and fsyncs it before
  * it finishes. The copy (~0.05 ms per MB) is what lets the request's chunks go at once.
  *
- * With `hashing`, it also counts the bytes (failing with SizeExceededError past `maxBytes`) and
- * has each block hashed by the BlockHasher's worker (a block goes back to the pool once both its
- * write and its hashing are done); {@link result} then gives size and SHA-256.
+ * It also counts the bytes (failing with SizeExceededError past `maxBytes`) and has each block
+ * hashed by the BlockHasher's worker (a block goes back to the pool once both its write and its
+ * hashing are done); {@link result} then gives size and SHA-256.
  *
  * The caller owns the handle and closes it, also after an error; a FileHandle's close waits for
  * writes still running on it.
@@ -111,26 +126,26 @@ export class DirectFileSink extends Writable {
   #filled = 0;
   /** File offset of the current block. */
   #position = 0;
-  readonly #inFlight = new Set<Promise<void>>();
-  #failure: Error | undefined;
+  readonly #writes: InFlightWrites;
   #size = 0;
-  /** The hash stream, while one is open. */
+  /** The hash stream, while it is open. */
   #stream: number | undefined;
   #sha256: string | undefined;
 
   constructor(
     private readonly file: DirectFile,
+    private readonly hashing: { hasher: BlockHasher; maxBytes?: number },
     private readonly pool: AlignedBlockPool = sharedBlockPool,
-    private readonly maxInFlight = 4,
-    private readonly hashing?: { hasher: BlockHasher; maxBytes?: number },
+    maxInFlight = 4,
   ) {
     super({ highWaterMark: pool.blockBytes });
-    this.#stream = hashing?.hasher.open();
+    this.#writes = new InFlightWrites(maxInFlight);
+    this.#stream = hashing.hasher.open();
   }
 
-  /** Size and SHA-256 of what was written (with `hashing`, after the stream has finished). */
+  /** Size and SHA-256 of what was written, once the stream has finished. */
   get result(): { size: number; sha256: string } {
-    if (this.#sha256 === undefined) throw new Error('DirectFileSink: no digest (not finished, or no hashing)');
+    if (this.#sha256 === undefined) throw new Error('DirectFileSink: not finished');
     return { size: this.#size, sha256: this.#sha256 };
   }
 
@@ -139,19 +154,16 @@ export class DirectFileSink extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    const size = this.#position + this.#filled;
-    if (this.#block && this.#filled > 0) this.#startWrite(alignUp(this.#filled));
-    Promise.all(this.#inFlight)
-      .then(() => {
-        if (this.#failure) throw this.#failure; // a write that failed after its _write returned
-        return size % DIRECT_IO_ALIGNMENT === 0 ? undefined : this.file.truncate(size);
-      })
+    const size = this.#size;
+    if (this.#block && this.#filled > 0) this.#startWrite();
+    this.#writes
+      .drain()
+      .then(() => (alignUp(size) === size ? undefined : this.file.truncate(size)))
       .then(() => this.file.sync())
       .then(async () => {
-        if (this.#stream === undefined) return;
-        const stream = this.#stream;
+        const stream = this.#stream!;
         this.#stream = undefined;
-        this.#sha256 = await this.hashing!.hasher.digest(stream);
+        this.#sha256 = await this.hashing.hasher.digest(stream);
       })
       .then(() => cb(), cb);
   }
@@ -160,17 +172,17 @@ export class DirectFileSink extends Writable {
     // Blocks being written go back to the pool when their write settles; the one being filled now.
     if (this.#block) this.pool.release(this.#block);
     this.#block = undefined;
-    if (this.#stream !== undefined) this.hashing!.hasher.drop(this.#stream);
+    if (this.#stream !== undefined) this.hashing.hasher.drop(this.#stream);
     this.#stream = undefined;
     cb(err);
   }
 
   async #append(chunk: Buffer): Promise<void> {
     this.#size += chunk.length;
-    const maxBytes = this.hashing?.maxBytes;
+    const { maxBytes } = this.hashing;
     if (maxBytes !== undefined && this.#size > maxBytes) throw new SizeExceededError(maxBytes, this.#size);
     for (let offset = 0; offset < chunk.length; ) {
-      if (this.#failure) throw this.#failure;
+      if (this.#writes.failure) throw this.#writes.failure;
       if (!this.#block) {
         const block = this.pool.acquire();
         this.#block = block instanceof Buffer ? block : await block;
@@ -180,36 +192,21 @@ export class DirectFileSink extends Writable {
       this.#filled += n;
       offset += n;
       if (this.#filled === this.#block.length) {
-        this.#startWrite(this.#filled);
-        if (this.#inFlight.size >= this.maxInFlight) await Promise.race(this.#inFlight);
+        this.#startWrite();
+        await this.#writes.room();
       }
     }
-    if (this.#failure) throw this.#failure;
+    if (this.#writes.failure) throw this.#writes.failure;
   }
 
-  /** Writes the current block's first `length` bytes (an aligned length; padding zeroed) at its offset. */
-  #startWrite(length: number): void {
+  /** Hashes and writes the current block's bytes at its offset (zero-padded if it is the last, partial one). */
+  #startWrite(): void {
     const block = this.#block!;
-    // Hashed from the same block (the worker reads only the data; the padding is zeroed after).
-    const hashed = this.#stream !== undefined ? this.hashing!.hasher.update(this.#stream, block, this.#filled) : undefined;
-    block.fill(0, this.#filled, length);
-    const written = writeAllAt((chunks, position) => this.file.write(chunks[0]!, 0, chunks[0]!.length, position), [block.subarray(0, length)], this.#position);
+    // The worker reads only the data; writePadded zeroes the padding after it.
+    const hashed = this.hashing.hasher.update(this.#stream!, block, this.#filled);
+    const written = writePadded((buffer, at) => this.file.write(buffer, 0, buffer.length, at), block, this.#filled, this.#position);
     // Both must have settled before the block is reused, also when one of them failed.
-    const done = hashed ? Promise.allSettled([written, hashed]).then(throwFirstRejection) : written;
-    const write = done.then(
-      () => {
-        this.#inFlight.delete(write);
-        this.pool.release(block);
-      },
-      (err: Error) => {
-        this.#inFlight.delete(write);
-        this.pool.release(block);
-        this.#failure ??= err;
-        throw err;
-      },
-    );
-    write.catch(() => {}); // reported through _write / _final, not as an unhandled rejection
-    this.#inFlight.add(write);
+    this.#writes.add(Promise.allSettled([written, hashed]).then(throwFirstRejection), () => this.pool.release(block));
     this.#position += this.#filled;
     this.#block = undefined;
     this.#filled = 0;

@@ -7,18 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { BatchedFileSink, skipBytes } from './file-sink';
+import { randomChunks as chunked } from './test-support';
 
-/** `total` random bytes cut into chunks of 1..maxChunk bytes. */
-function chunked(total: number, maxChunk: number): { bytes: Buffer; chunks: Buffer[] } {
-  const bytes = randomBytes(total);
-  const chunks: Buffer[] = [];
-  for (let off = 0; off < total; ) {
-    const n = Math.min(total - off, 1 + ((off * 7919) % maxChunk));
-    chunks.push(bytes.subarray(off, off + n));
-    off += n;
-  }
-  return { bytes, chunks };
-}
 
 describe('BatchedFileSink', () => {
   it('writes the exact bytes across several batches and fsyncs once at the end', async () => {

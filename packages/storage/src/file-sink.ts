@@ -22,20 +22,20 @@ export class BatchedFileSink extends Writable {
   #pendingBytes = 0;
   /** File offset of the next batch. */
   #position = 0;
-  readonly #inFlight = new Set<Promise<void>>();
-  #failure: Error | undefined;
+  readonly #writes: InFlightWrites;
 
   constructor(
     private readonly fh: FileHandle,
     private readonly batchBytes = 1024 * 1024,
-    private readonly maxInFlight = 4,
+    maxInFlight = 4,
   ) {
     super({ highWaterMark: batchBytes });
+    this.#writes = new InFlightWrites(maxInFlight);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.#failure) {
-      cb(this.#failure);
+    if (this.#writes.failure) {
+      cb(this.#writes.failure);
       return;
     }
     this.#pending.push(chunk);
@@ -46,38 +46,72 @@ export class BatchedFileSink extends Writable {
       return;
     }
     this.#startBatch();
-    if (this.#inFlight.size < this.maxInFlight) cb();
-    else Promise.race(this.#inFlight).then(() => cb(), cb);
+    this.#writes.room().then(() => cb(), cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#pendingBytes > 0) this.#startBatch();
-    Promise.all(this.#inFlight)
-      .then(() => {
-        // A batch that failed after its _write had returned is no longer in flight: never fsync
-        // (and so report as stored) a file with a hole.
-        if (this.#failure) throw this.#failure;
-        return this.fh.sync();
-      })
+    this.#writes
+      .drain()
+      .then(() => this.fh.sync())
       .then(() => cb(), cb);
   }
 
   #startBatch(): void {
-    const write = writeAllAt((chunks, position) => this.fh.writev(chunks, position), this.#pending, this.#position).then(
+    this.#writes.add(writeAllAt((chunks, position) => this.fh.writev(chunks, position), this.#pending, this.#position));
+    this.#position += this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+}
+
+/**
+ * The writes of one file that run at once, each at its own offset (BatchedFileSink, DirectFileSink):
+ * bounds how many, keeps the first failure, and lets the sink wait for all before it fsyncs.
+ */
+export class InFlightWrites {
+  readonly #running = new Set<Promise<void>>();
+  #failure: Error | undefined;
+
+  constructor(private readonly max: number) {}
+
+  /** The first write that failed, if any. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** Tracks `write`; `settled` runs once it has settled, whichever way (e.g. to reuse its buffer). */
+  add(write: Promise<unknown>, settled?: () => void): void {
+    const tracked = write.then(
       () => {
-        this.#inFlight.delete(write);
+        this.#running.delete(tracked);
+        settled?.();
       },
       (err: Error) => {
-        this.#inFlight.delete(write);
+        this.#running.delete(tracked);
+        settled?.();
         this.#failure ??= err;
         throw err;
       },
     );
-    write.catch(() => {}); // reported through _write / _final, not as an unhandled rejection
-    this.#inFlight.add(write);
-    this.#position += this.#pendingBytes;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    tracked.catch(() => {}); // reported through room() / drain(), not as an unhandled rejection
+    this.#running.add(tracked);
+  }
+
+  /** Resolves once fewer than `max` writes run; rejects when one has failed. */
+  async room(): Promise<void> {
+    while (this.#running.size >= this.max) await Promise.race(this.#running);
+    if (this.#failure) throw this.#failure;
+  }
+
+  /**
+   * Waits for every write; rejects with the first failure — also of a write that failed after its
+   * `_write` had returned and is no longer running: never fsync (and so report as stored) a file
+   * with a hole.
+   */
+  async drain(): Promise<void> {
+    await Promise.all(this.#running);
+    if (this.#failure) throw this.#failure;
   }
 }
 

@@ -13,7 +13,7 @@ import {
   StorageUnavailableError,
 } from './errors';
 import { sharedBlockHasher } from './block-hasher';
-import { AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool } from './direct-io';
+import { AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool, writePadded } from './direct-io';
 import { BatchedFileSink, writeAllAt } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
@@ -120,7 +120,7 @@ export class FsObjectStore implements ObjectStore {
       const source = body instanceof Readable ? body : Readable.from(Buffer.isBuffer(body) ? [body] : body);
       // Fsynced and closed before the rename makes it visible, so a power cut cannot leave a
       // complete-looking name pointing at a zero-length or partial file.
-      const file = await this.#openNew(tmp);
+      const file = await this.#createNew(tmp, true, open);
       direct = file.direct;
       const { size, sha256 } = await writeHashed(file, source, opts, this.#blocks);
       assertIntegrity(key, opts, size, sha256);
@@ -150,7 +150,7 @@ export class FsObjectStore implements ObjectStore {
       const result = { size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
       assertIntegrity(key, opts, result.size, result.sha256);
       const direct = this.#directIo && result.size >= DIRECT_MIN_BYTES && result.size <= this.#blocks.blockBytes;
-      const { fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#fdOpenNew(p, direct));
+      const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, direct, fdOpen));
       let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
@@ -167,7 +167,7 @@ export class FsObjectStore implements ObjectStore {
         throw translatePutError(key, opts, this.#directWriteRefused(err, opened));
       }
     }
-    const file = await this.#createExclusive(key, target, opts, (p) => this.#openNew(p));
+    const file = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, true, open));
     try {
       const result = await writeHashed(file, body, opts, this.#blocks);
       assertIntegrity(key, opts, result.size, result.sha256);
@@ -179,28 +179,21 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** Creates `file` exclusively for a streamed write, with direct I/O unless the filesystem refuses it. */
-  async #openNew(file: string): Promise<NewFile> {
-    if (this.#directIo) {
-      try {
-        return { fh: await open(file, DIRECT_CREATE_FLAGS, 0o644), direct: true };
-      } catch (err) {
-        if (!this.#refusesDirectIo(err)) throw err;
-      }
-    }
-    return { fh: await open(file, 'wx', 0o644), direct: false };
-  }
-
-  /** The same as a descriptor (objects in memory), with direct I/O only if `direct` asks for it. */
-  async #fdOpenNew(file: string, direct: boolean): Promise<{ fd: number; direct: boolean }> {
+  /**
+   * Creates `file` exclusively through `open` (a FileHandle for streams, a descriptor for objects in
+   * memory), with `O_DIRECT` if `direct` asks for it. EINVAL at open means this filesystem has no
+   * direct I/O (tmpfs, some FUSE): this and every later file go through the page cache.
+   */
+  async #createNew<T>(file: string, direct: boolean, open: (file: string, flags: number | string, mode: number) => Promise<T>): Promise<NewFile<T>> {
     if (direct && this.#directIo) {
       try {
-        return { fd: await fdOpen(file, DIRECT_CREATE_FLAGS, 0o644), direct: true };
+        return { handle: await open(file, DIRECT_CREATE_FLAGS, 0o644), direct: true };
       } catch (err) {
-        if (!this.#refusesDirectIo(err)) throw err;
+        if (errnoCode(err) !== 'EINVAL') throw err;
+        this.#directIo = false;
       }
     }
-    return { fd: await fdOpen(file, 'wx', 0o644), direct: false };
+    return { handle: await open(file, 'wx', 0o644), direct: false };
   }
 
   /**
@@ -211,13 +204,6 @@ export class FsObjectStore implements ObjectStore {
     if (!direct || errnoCode(err) !== 'EINVAL') return err;
     this.#directIo = false;
     return new StorageUnavailableError('the volume refused a direct (O_DIRECT) write; later writes go through the page cache: retry', { cause: err });
-  }
-
-  /** EINVAL at open: this filesystem has no direct I/O; write through the page cache from now on. */
-  #refusesDirectIo(err: unknown): boolean {
-    if (errnoCode(err) !== 'EINVAL') return false;
-    this.#directIo = false;
-    return true;
   }
 
   /** Creates `target` exclusively (its directory first), retrying when a concurrent delete pruned the directory. */
@@ -493,9 +479,9 @@ const fdWritev = promisify(fs.writev) as (fd: number, buffers: readonly Buffer[]
 const fdSync = promisify(fs.fsync);
 const fdClose = promisify(fs.close);
 
-/** A new object file open for writing, and whether it was opened with `O_DIRECT`. */
-interface NewFile {
-  fh: FileHandle;
+/** A new object file open for writing (FileHandle or descriptor), and whether it was opened with `O_DIRECT`. */
+interface NewFile<T = FileHandle> {
+  handle: T;
   direct: boolean;
 }
 
@@ -505,10 +491,10 @@ interface NewFile {
  * file is fsynced and closed when this resolves, and closed when it rejects.
  */
 async function writeHashed(file: NewFile, source: Readable, opts: PutOptions, blocks: AlignedBlockPool): Promise<{ size: number; sha256: string }> {
-  const { fh } = file;
+  const fh = file.handle;
   if (file.direct) {
     // Counted in the sink and hashed by the hash worker from the sink's blocks (block-hasher.ts).
-    const sink = new DirectFileSink(fh, blocks, 4, { hasher: sharedBlockHasher, maxBytes: opts.expectedSize });
+    const sink = new DirectFileSink(fh, { hasher: sharedBlockHasher, maxBytes: opts.expectedSize }, blocks);
     try {
       await pipeline(source, sink, { signal: opts.signal });
     } catch (err) {
@@ -539,10 +525,8 @@ async function writeSmallDirect(fd: number, chunks: readonly Buffer[], size: num
   try {
     let filled = 0;
     for (const chunk of chunks) filled += chunk.copy(block, filled);
-    const padded = alignUp(size);
-    block.fill(0, size, padded);
-    await writeAllAt((rest, position) => fdWrite(fd, rest[0]!, 0, rest[0]!.length, position), [block.subarray(0, padded)], 0);
-    if (padded !== size) await fdTruncate(fd, size);
+    await writePadded((buffer, at) => fdWrite(fd, buffer, 0, buffer.length, at), block, size, 0);
+    if (alignUp(size) !== size) await fdTruncate(fd, size);
   } finally {
     blocks.release(block);
   }

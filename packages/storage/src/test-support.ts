@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -129,4 +129,16 @@ export async function hashStream(
     onChunk?.();
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** `total` random bytes, and the same bytes cut into chunks of 1..maxChunk bytes (sink tests). */
+export function randomChunks(total: number, maxChunk: number): { bytes: Buffer; chunks: Buffer[] } {
+  const bytes = randomBytes(total);
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < total; ) {
+    const n = Math.min(total - off, 1 + ((off * 7919) % maxChunk));
+    chunks.push(bytes.subarray(off, off + n));
+    off += n;
+  }
+  return { bytes, chunks };
 }
