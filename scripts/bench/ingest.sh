@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # STOW-RS ingest benchmark, side by side with Orthanc (../shared/bench), one run:
 #   DATA=/tmp/benchdata-ingest bash scripts/bench/ingest.sh            # results in $RESULTS
+#   ROUNDS=3 …                         # the whole matrix 3 times; ratios per round and their median
 # Needs: python3-pydicom python3-numpy orthanc orthanc-dicomweb orthanc-postgresql (apt), a dataset
 # from ../shared/bench/gen_dataset.py. Each run starts from an empty server (fresh database + store).
 set -euo pipefail
@@ -12,6 +13,9 @@ CONCS=${CONCS:-"1 4 16"}
 BACKENDS=${BACKENDS:-"fs s3"}
 ORTHANC=${ORTHANC:-"sqlite"}
 BATCH=${BATCH:-10}
+# A c4 phase of the dx workload lasts ~1 s, so one round decides little on this shared machine:
+# every round runs every server, and ingest-ratios.ts reports each round's ratios and the median.
+ROUNDS=${ROUNDS:-1}
 # Own ports, so a DICOMweb benchmark running its Orthanc on the defaults does not collide.
 OPORT=${ORTHANC_HTTP_PORT:-28142}
 OPTS="--http-port $OPORT --dicom-port ${ORTHANC_DICOM_PORT:-24342} --pg-port ${ORTHANC_PG_PORT:-25532}"
@@ -31,9 +35,11 @@ pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `
 # land in the next measurement (dx at c4, 970 MB: 317 MB/s right after the build, 402 a minute later).
 SETTLE=${SETTLE:-5}
 
+for round in $(seq "$ROUNDS"); do
+suffix=$([ "$ROUNDS" -gt 1 ] && echo "-r$round" || true)
 for c in $CONCS; do
   for backend in $BACKENDS; do
-    tag="vetpacs-$backend-c$c"
+    tag="vetpacs-$backend-c$c$suffix"
     sleep "$SETTLE"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     BENCH_STORAGE=$backend node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
@@ -47,7 +53,7 @@ for c in $CONCS; do
     kill -TERM "$launcher"; wait "$launcher" || true
   done
   for idx in $ORTHANC; do
-    tag="orthanc-$idx-c$c"
+    tag="orthanc-$idx-c$c$suffix"
     sleep "$SETTLE"
     echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
     dir=$WORK/orthanc-$tag
@@ -59,4 +65,6 @@ for c in $CONCS; do
     "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
   done
 done
+done
 /usr/bin/python3 "$BENCH/summarize.py" "$RESULTS"/*.json > "$RESULTS/summary.md" && cat "$RESULTS/summary.md"
+node --import tsx scripts/bench/ingest-ratios.ts "$RESULTS" | tee "$RESULTS/ratios.md"
