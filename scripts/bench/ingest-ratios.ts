@@ -18,7 +18,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const LABEL = /^(vetpacs-(?<backend>fs|s3)|orthanc-(?<index>sqlite|postgres))-c(?<conc>\d+)(-r(?<round>\d+))?$/;
+const LABEL = /^(vetpacs-(?<backend>fs|s3)|orthanc-(?:sqlite|postgres))-c(?<conc>\d+)(-r(?<round>\d+))?$/;
 const METRIC = { dx: 'MB_per_s', ct: 'instances_per_s', many: 'instances_per_s' } as const;
 type Workload = keyof typeof METRIC;
 

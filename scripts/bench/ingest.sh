@@ -36,35 +36,35 @@ pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `
 SETTLE=${SETTLE:-5}
 
 for round in $(seq "$ROUNDS"); do
-suffix=$([ "$ROUNDS" -gt 1 ] && echo "-r$round" || true)
-for c in $CONCS; do
-  for backend in $BACKENDS; do
-    tag="vetpacs-$backend-c$c$suffix"
-    sleep "$SETTLE"
-    echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
-    BENCH_STORAGE=$backend node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
-    launcher=$!
-    for _ in $(seq 300); do grep -q '^BASE=' "$RESULTS/$tag.server" 2>/dev/null && break; sleep 0.2; done
-    eval "$(grep '^BASE=' "$RESULTS/$tag.server")"
-    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "$BASE" --dataset "$DATA" --concurrency "$c" --batch-size "$BATCH" \
-      --phases stow --header "Authorization: Bearer $TOKEN" --server-pid "$PID" --label "$tag" \
-      --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
-    tail -n 8 "$RESULTS/$tag.log"
-    kill -TERM "$launcher"; wait "$launcher" || true
+  suffix=$([ "$ROUNDS" -gt 1 ] && echo "-r$round" || true)
+  for c in $CONCS; do
+    for backend in $BACKENDS; do
+      tag="vetpacs-$backend-c$c$suffix"
+      sleep "$SETTLE"
+      echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
+      BENCH_STORAGE=$backend node --import tsx scripts/bench/serve-for-bench.ts > "$RESULTS/$tag.server" &
+      launcher=$!
+      for _ in $(seq 300); do grep -q '^BASE=' "$RESULTS/$tag.server" 2>/dev/null && break; sleep 0.2; done
+      eval "$(grep '^BASE=' "$RESULTS/$tag.server")"
+      /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "$BASE" --dataset "$DATA" --concurrency "$c" --batch-size "$BATCH" \
+        --phases stow --header "Authorization: Bearer $TOKEN" --server-pid "$PID" --label "$tag" \
+        --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
+      tail -n 8 "$RESULTS/$tag.log"
+      kill -TERM "$launcher"; wait "$launcher" || true
+    done
+    for idx in $ORTHANC; do
+      tag="orthanc-$idx-c$c$suffix"
+      sleep "$SETTLE"
+      echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
+      dir=$WORK/orthanc-$tag
+      "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
+      /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "http://127.0.0.1:$OPORT/dicom-web" --dataset "$DATA" --concurrency "$c" \
+        --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] && echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \
+        --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
+      tail -n 8 "$RESULTS/$tag.log"
+      "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
+    done
   done
-  for idx in $ORTHANC; do
-    tag="orthanc-$idx-c$c$suffix"
-    sleep "$SETTLE"
-    echo "== $tag $(date -Is) load $(cut -d' ' -f1-3 /proc/loadavg)"
-    dir=$WORK/orthanc-$tag
-    "$BENCH/run_orthanc.sh" start --index "$idx" --dir "$dir" $OPTS >/dev/null
-    /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "http://127.0.0.1:$OPORT/dicom-web" --dataset "$DATA" --concurrency "$c" \
-      --batch-size "$BATCH" --phases stow --server-pid "$(cat "$dir/orthanc.pid")" $( [ "$idx" = postgres ] && echo --server-pid "$(head -1 "$dir/pg/data/postmaster.pid")" ) --label "$tag" \
-      --out "$RESULTS/$tag.json" >/dev/null 2>"$RESULTS/$tag.log" || echo "bench failed: see $RESULTS/$tag.log"
-    tail -n 8 "$RESULTS/$tag.log"
-    "$BENCH/run_orthanc.sh" stop --dir "$dir" >/dev/null
-  done
-done
 done
 /usr/bin/python3 "$BENCH/summarize.py" "$RESULTS"/*.json > "$RESULTS/summary.md" && cat "$RESULTS/summary.md"
 node --import tsx scripts/bench/ingest-ratios.ts "$RESULTS" | tee "$RESULTS/ratios.md"

@@ -12,7 +12,6 @@ import { randomChunks as chunked } from './test-support';
 
 const BLOCK = 64 * 1024;
 
-
 /** An in-memory file that records its calls; writes finish when `hold` lets them. */
 function fakeFile(opts: { failWrite?: number; hold?: boolean } = {}) {
   let data = Buffer.alloc(0);
@@ -55,12 +54,19 @@ function fakeFile(opts: { failWrite?: number; hold?: boolean } = {}) {
 const hasher = new BlockHasher();
 afterAll(() => hasher.close());
 
+/** `total` random bytes in chunks of up to `maxChunk`, written through a sink onto a fake file with a one-arena pool. */
+async function sinkThrough(total: number, maxChunk: number) {
+  const pool = new AlignedBlockPool(BLOCK, 4, 1);
+  const { bytes, chunks } = chunked(total, maxChunk);
+  const fake = fakeFile();
+  const sink = new DirectFileSink(fake.file, { hasher }, pool);
+  await pipeline(Readable.from(chunks.length ? chunks : [Buffer.alloc(0)]), sink);
+  return { pool, bytes, fake, sink };
+}
+
 describe('DirectFileSink', () => {
   it('writes aligned blocks, the last one zero-padded, then truncates to the size and fsyncs once', async () => {
-    const pool = new AlignedBlockPool(BLOCK, 4, 1);
-    const { bytes, chunks } = chunked(3 * BLOCK + 1000, 9_000);
-    const fake = fakeFile();
-    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool));
+    const { pool, bytes, fake } = await sinkThrough(3 * BLOCK + 1000, 9_000);
     expect(fake.data().equals(bytes)).toBe(true);
     expect(fake.log.filter((l) => l.startsWith('write'))).toEqual([`write ${BLOCK}@0`, `write ${BLOCK}@${BLOCK}`, `write ${BLOCK}@${2 * BLOCK}`, `write 4096@${3 * BLOCK}`]);
     expect(fake.log.slice(-2)).toEqual([`truncate ${bytes.length}`, 'sync with 0 running']);
@@ -68,10 +74,7 @@ describe('DirectFileSink', () => {
   });
 
   it('skips the truncate when the size is already aligned', async () => {
-    const pool = new AlignedBlockPool(BLOCK, 4, 1);
-    const { bytes, chunks } = chunked(2 * BLOCK + 8192, 20_000);
-    const fake = fakeFile();
-    await pipeline(Readable.from(chunks), new DirectFileSink(fake.file, { hasher }, pool));
+    const { bytes, fake } = await sinkThrough(2 * BLOCK + 8192, 20_000);
     expect(fake.data().equals(bytes)).toBe(true);
     expect(fake.log.some((l) => l.startsWith('truncate'))).toBe(false);
   });
@@ -153,14 +156,9 @@ describe('DirectFileSink', () => {
 });
 
 describe('DirectFileSink with hashing on the hash worker', () => {
-
   it('reports the size and the SHA-256 of exactly the bytes received (not the padding), for any size', async () => {
     for (const total of [0, 1, 4096, BLOCK - 1, BLOCK, 3 * BLOCK + 1000]) {
-      const pool = new AlignedBlockPool(BLOCK, 4, 1);
-      const { bytes, chunks } = chunked(total, 9_000);
-      const fake = fakeFile();
-      const sink = new DirectFileSink(fake.file, { hasher }, pool);
-      await pipeline(Readable.from(chunks.length ? chunks : [Buffer.alloc(0)]), sink);
+      const { pool, bytes, fake, sink } = await sinkThrough(total, 9_000);
       expect(sink.result).toEqual({ size: total, sha256: sha256Hex(bytes) });
       expect(fake.data().equals(bytes)).toBe(true);
       expect(pool.inUse).toBe(0);

@@ -184,8 +184,7 @@ export class DirectFileSink extends Writable {
     for (let offset = 0; offset < chunk.length; ) {
       if (this.#writes.failure) throw this.#writes.failure;
       if (!this.#block) {
-        const block = this.pool.acquire();
-        this.#block = block instanceof Buffer ? block : await block;
+        this.#block = await this.pool.acquire();
         this.#filled = 0;
       }
       const n = chunk.copy(this.#block, this.#filled, offset);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs, { constants } from 'node:fs';
 import { access, type FileHandle, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import {
@@ -492,27 +492,28 @@ interface NewFile<T = FileHandle> {
  */
 async function writeHashed(file: NewFile, source: Readable, opts: PutOptions, blocks: AlignedBlockPool): Promise<{ size: number; sha256: string }> {
   const fh = file.handle;
-  if (file.direct) {
-    // Counted in the sink and hashed by the hash worker from the sink's blocks (block-hasher.ts).
-    const sink = new DirectFileSink(fh, { hasher: sharedBlockHasher, maxBytes: opts.expectedSize }, blocks);
-    try {
-      await pipeline(source, sink, { signal: opts.signal });
-    } catch (err) {
-      await fh.close().catch(() => {});
-      throw err;
-    }
-    await fh.close();
-    return sink.result;
-  }
-  const hasher = new HashingPassThrough(opts.expectedSize);
+  const { stages, result } = hashingSink(file, opts, blocks);
   try {
-    await pipeline(source, hasher, new BatchedFileSink(fh), { signal: opts.signal });
+    await pipeline([source, ...stages], { signal: opts.signal });
   } catch (err) {
     await fh.close().catch(() => {});
     throw err;
   }
   await fh.close();
-  return hasher.digest.digest();
+  return result();
+}
+
+/**
+ * The stages that write, count and hash an object: DirectFileSink alone (it counts, and the hash
+ * worker hashes its blocks: block-hasher.ts), or a hashing pass-through before BatchedFileSink.
+ */
+function hashingSink(file: NewFile, opts: PutOptions, blocks: AlignedBlockPool): { stages: Writable[]; result: () => { size: number; sha256: string } } {
+  if (file.direct) {
+    const sink = new DirectFileSink(file.handle, { hasher: sharedBlockHasher, maxBytes: opts.expectedSize }, blocks);
+    return { stages: [sink], result: () => sink.result };
+  }
+  const hasher = new HashingPassThrough(opts.expectedSize);
+  return { stages: [hasher, new BatchedFileSink(file.handle)], result: () => hasher.digest.digest() };
 }
 
 /**
@@ -520,8 +521,7 @@ async function writeHashed(file: NewFile, source: Readable, opts: PutOptions, bl
  * an aligned block, written zero-padded to the alignment, truncated to its size.
  */
 async function writeSmallDirect(fd: number, chunks: readonly Buffer[], size: number, blocks: AlignedBlockPool): Promise<void> {
-  const acquired = blocks.acquire();
-  const block = acquired instanceof Buffer ? acquired : await acquired;
+  const block = await blocks.acquire();
   try {
     let filled = 0;
     for (const chunk of chunks) filled += chunk.copy(block, filled);
