@@ -13,6 +13,7 @@ import {
   StorageUnavailableError,
 } from './errors';
 import { sharedBlockHasher } from './block-hasher';
+import { SmallFileWriter } from './small-file-writer';
 import { AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool, writePadded } from './direct-io';
 import { BatchedFileSink, writeAllAt } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
@@ -46,7 +47,15 @@ export interface FsStoreOptions {
   directIo?: boolean;
   /** Aligned blocks for direct writes (tests pass a small pool). */
   blockPool?: AlignedBlockPool;
+  /**
+   * Writes small in-memory objects (below the direct-I/O size) on worker threads in one message
+   * per batch (small-file-writer.ts); default: one writer shared by the process's stores.
+   */
+  smallFiles?: SmallFileWriter;
 }
+
+/** The process's writer of small objects, started on first use. */
+const sharedSmallFileWriter = new SmallFileWriter();
 
 /** A key's path component was a file, or the key names a directory: S3 allows both, a filesystem cannot. */
 const CONFLICT_CODES = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
@@ -81,11 +90,13 @@ export class FsObjectStore implements ObjectStore {
   /** Cleared when the filesystem refuses `O_DIRECT` (EINVAL at open). */
   #directIo: boolean;
   readonly #blocks: AlignedBlockPool;
+  readonly #smallFiles: SmallFileWriter;
 
   constructor(root: string, opts: FsStoreOptions = {}) {
     if (!root) throw new TypeError('fs storage root is required');
     this.#directIo = (opts.directIo ?? true) && O_DIRECT !== 0;
     this.#blocks = opts.blockPool ?? sharedBlockPool;
+    this.#smallFiles = opts.smallFiles ?? sharedSmallFileWriter;
     this.#root = path.resolve(root);
     this.#rootWithSep = this.#root.endsWith(path.sep) ? this.#root : this.#root + path.sep;
     this.#tmpDir = path.join(this.#root, FS_TMP_DIR);
@@ -150,6 +161,7 @@ export class FsObjectStore implements ObjectStore {
       const result = { size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
       assertIntegrity(key, opts, result.size, result.sha256);
       const direct = this.#directIo && result.size >= DIRECT_MIN_BYTES && result.size <= this.#blocks.blockBytes;
+      if (!direct) return this.#putSmall(key, target, chunks, result, opts);
       const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, direct, fdOpen));
       let fdIsOpen = true;
       try {
@@ -177,6 +189,23 @@ export class FsObjectStore implements ObjectStore {
       await unlink(target).catch(() => {});
       throw translatePutError(key, opts, this.#directWriteRefused(err, file.direct));
     }
+  }
+
+  /**
+   * An object in memory through the page cache: created exclusively, written, fsynced and closed,
+   * then its directory fsynced — all on a writer thread (see SmallFileWriter), which also creates a
+   * missing shard directory and removes the file again if a step after its creation fails.
+   */
+  async #putSmall(key: string, target: string, chunks: readonly Buffer[], result: { size: number; sha256: string }, opts: PutOptions): Promise<PutResult> {
+    opts.signal?.throwIfAborted();
+    try {
+      await this.#smallFiles.write({ file: target, chunks });
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'EEXIST') throw new ObjectExistsError(key);
+      throw keyConflictError(key, code) ?? translatePutError(key, opts, err);
+    }
+    return { key, ...result };
   }
 
   /**

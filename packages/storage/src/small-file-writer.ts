@@ -1,0 +1,219 @@
+import { Worker } from 'node:worker_threads';
+
+/** One small file to create: written, fsynced, closed, and its directory fsynced. */
+export interface SmallFile {
+  /** Absolute path; created exclusively (`O_EXCL`): an existing file fails with EEXIST. */
+  file: string;
+  chunks: readonly Buffer[];
+}
+
+/** A failed write, as the worker saw it: the Node errno error's fields. */
+interface WriteFailure {
+  code?: string;
+  syscall?: string;
+  message: string;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  /** Files posted to it and not answered yet. */
+  inFlight: number;
+  batches: Map<number, Waiter[]>;
+}
+
+/**
+ * Writes small objects held in memory (below the direct-I/O size) on worker threads, with
+ * synchronous calls: create, write, fsync, close, then open, fsync and close the directory.
+ *
+ * Why: through libuv's thread pool those are 7–8 hops per object, and on our VMs each hop costs the
+ * server's one JavaScript thread ~50–75 µs (a futex wake of an idle pool thread is an IPI, a VM
+ * exit). With many tiny instances at concurrency 4 that thread is the bottleneck (90 % busy while
+ * the machine is 25 % idle; docs/benchmarks.md, "Ingest"). Here the files that one turn of the
+ * event loop asks for travel in one message, and one answer comes back per batch.
+ *
+ * A synchronous put takes ~0.4 ms here, most of it waiting for the disk, so two threads keep up
+ * with several thousand small objects per second. A failed file is removed again by the worker
+ * (if it created it) and reported with its errno code; the other files of the batch are unaffected.
+ */
+export class SmallFileWriter {
+  readonly #threads: Thread[] = [];
+  #pending: { file: SmallFile; waiter: Waiter }[] = [];
+  #flushScheduled = false;
+  #seq = 0;
+
+  constructor(private readonly size = 2) {}
+
+  /** Resolves once `file` and its directory entry are durable; rejects with an errno-like error. */
+  write(file: SmallFile): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ file, waiter: { resolve, reject } });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After this turn's I/O callbacks: the objects of one socket read travel together.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const threads = this.#threads.splice(0);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    let thread: Thread;
+    try {
+      thread = this.#leastBusy();
+    } catch (err) {
+      for (const { waiter } of batch) waiter.reject(err as Error);
+      return;
+    }
+    const seq = ++this.#seq;
+    thread.inFlight += batch.length;
+    thread.batches.set(
+      seq,
+      batch.map((b) => b.waiter),
+    );
+    thread.worker.postMessage({ seq, files: batch.map((b) => b.file) });
+  }
+
+  #leastBusy(): Thread {
+    if (this.#threads.length < this.size) {
+      const idle = this.#threads.find((t) => t.inFlight === 0);
+      if (idle) return idle;
+      return this.#start();
+    }
+    return this.#threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  }
+
+  #start(): Thread {
+    // `__name`: what esbuild's keepNames (tsx, our bundle) wraps inner functions in.
+    const worker = new Worker(`const __name = (f) => f;\n(${smallFileWorkerMain.toString()})();`, { eval: true });
+    worker.unref(); // an idle process does not wait for it
+    const thread: Thread = { worker, inFlight: 0, batches: new Map() };
+    worker.on('message', (m: { seq: number; failures: (WriteFailure | null)[] }) => {
+      const waiters = thread.batches.get(m.seq) ?? [];
+      thread.batches.delete(m.seq);
+      thread.inFlight -= waiters.length;
+      waiters.forEach((w, i) => {
+        const f = m.failures[i];
+        if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
+        else w.resolve();
+      });
+    });
+    // A worker that dies (it should not) fails what it was asked; the next batch starts a new one.
+    // A file it was writing may be left behind, unreported: the put failed, so nothing indexes it,
+    // and the caller's clean-up (or the scrub) removes it.
+    const fail = (err: Error) => {
+      const at = this.#threads.indexOf(thread);
+      if (at >= 0) this.#threads.splice(at, 1);
+      for (const waiters of thread.batches.values()) for (const w of waiters) w.reject(new Error(`file writer thread failed: ${err.message}`));
+      thread.batches.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+    this.#threads.push(thread);
+    return thread;
+  }
+}
+
+/**
+ * The worker's body, run from its source text; it must not use anything from this module (it takes
+ * Node's modules with `process.getBuiltinModule`, which a bundler leaves alone).
+ */
+function smallFileWorkerMain(): void {
+  const fs = process.getBuiltinModule('node:fs');
+  const path = process.getBuiltinModule('node:path');
+  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+  const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants;
+
+  const fsyncDir = (dir: string) => {
+    const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
+  /** Creates `dir` and its missing parents, fsyncing each new entry's parent. */
+  const makeDir = (dir: string) => {
+    const made = fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) fsyncDir(path.dirname(d));
+  };
+
+  const create = (file: string): number => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL, 0o644);
+      } catch (err) {
+        // A missing shard directory (first object in it, or a concurrent delete pruned it).
+        if ((err as { code?: string }).code !== 'ENOENT' || attempt >= 5) throw err;
+        makeDir(path.dirname(file));
+      }
+    }
+  };
+
+  const removeQuietly = (file: string) => {
+    try {
+      fs.unlinkSync(file);
+    } catch {
+      // the write's own error is the one to report
+    }
+  };
+
+  const writeOne = (file: string, chunks: Uint8Array[]) => {
+    const fd = create(file);
+    try {
+      let rest = chunks;
+      let position = 0;
+      while (rest.length) {
+        let n = fs.writevSync(fd, rest, position);
+        position += n;
+        const left: Uint8Array[] = [];
+        for (const c of rest) {
+          if (n >= c.length) n -= c.length;
+          else {
+            left.push(n ? c.subarray(n) : c);
+            n = 0;
+          }
+        }
+        rest = left;
+      }
+      fs.fsyncSync(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      removeQuietly(file);
+      throw err;
+    }
+    fs.closeSync(fd);
+    try {
+      fsyncDir(path.dirname(file));
+    } catch (err) {
+      removeQuietly(file);
+      throw err;
+    }
+  };
+
+  parentPort!.on('message', (m: { seq: number; files: { file: string; chunks: Uint8Array[] }[] }) => {
+    const failures = m.files.map(({ file, chunks }) => {
+      try {
+        writeOne(file, chunks);
+        return null;
+      } catch (err) {
+        const e = err as { code?: string; syscall?: string; message?: string };
+        return { code: e.code, syscall: e.syscall, message: e.message ?? String(err) };
+      }
+    });
+    parentPort!.postMessage({ seq: m.seq, failures });
+  });
+}
