@@ -1,15 +1,16 @@
 /**
  * How the production processes are launched (scripts/start.ts, the benchmarks, infra/docker).
  *
- * Server: a 2 MB young generation instead of V8's default 16 MB semi-spaces. A streaming upload
+ * Server: a 4 MB young generation instead of V8's default 16 MB semi-spaces. A streaming upload
  * allocates a 64 KB network buffer per socket read; a small young generation collects those (and
- * their off-heap bytes) sooner. Measured (docs/benchmarks.md, "Young generation size"): peak RSS
- * while a 2 GB study streams in is ~212-229 MB at 1-2 MB, 264-281 MB at 4 MB, 361 MB at 16 MB;
- * but at 1 MB a 1000-row QIDO answer (about 2 MB of short-lived rows and strings) no longer fits
- * and spills into old-generation collections: p50 55-63 ms at 1 MB, 47-50 ms at 2 MB, 39-44 ms
- * at 4 MB on the 1M-instance index. 2 MB keeps most of both.
+ * their off-heap bytes) sooner: peak RSS while a 2 GB study streams in was 361 MB at 16 MB, 289-306
+ * at 8 MB, 283-301 at 6 MB, 229-259 at 4 MB and 228-235 at 2 MB (docs/benchmarks.md, "Ingest" and
+ * "Young generation size"). Below 4 MB, scavenges cost tiny instances dearly: STOW of 2,000 tiny
+ * instances at concurrency 4 took 2.8-3.0 s of server CPU at 4 MB against 3.3 at 2 MB (599-621 ->
+ * 683-692 inst/s), radiographs are the same or better (250-300 MB/s both), and 1000-row QIDO
+ * answers fit (p50 39-44 ms at 4 MB, 47-50 at 2 MB, 55-63 at 1 MB on the 1M-instance index).
  */
-export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=2'];
+export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=4'];
 export const WORKER_NODE_FLAGS = ['--enable-source-maps'];
 
 /**
