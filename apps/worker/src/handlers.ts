@@ -1,6 +1,7 @@
 import type { JobHandlers } from '@vetpacs/jobs';
 import type { WorkerConfig } from './config';
 import type { WorkerDeps } from './deps';
+import { ingestFollowUpsHandler } from './ingest/followups';
 import { reconcileHandler } from './integrity/reconcile';
 import { replicateHandler } from './integrity/replicate';
 import { scrubHandler } from './integrity/scrub';
@@ -23,6 +24,7 @@ export function buildHandlers(deps: WorkerDeps, c: HandlerSettings): JobHandlers
     'series.thumbnail': seriesThumbnailHandler(deps, thumbs),
     'instance.transcode': transcodeHandler(deps, transcode),
     'series.metadata': seriesMetadataHandler(deps),
+    'ingest.followups': ingestFollowUpsHandler(deps),
     'instance.replicate': replicateHandler(deps),
     'integrity.scrub': scrubHandler(deps, { unindexedGraceMs: c.UNINDEXED_GRACE_MINUTES * 60_000 }),
     reconcile: reconcileHandler(deps, { transcode }),

@@ -1,4 +1,4 @@
-import type { JobProducer, PendingJob } from '@vetpacs/jobs';
+import { ingestFollowUps, type JobProducer, type PendingJob } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -20,18 +20,22 @@ function gatedJobs() {
   return { added, open, jobs };
 }
 
+const context = (): IngestContext => ({ practiceId: 'p', siteId: null, actor: { type: 'API_TOKEN', id: 'x' }, uploadId: 'u', traceId: 't' });
+
 describe('IngestService follow-up jobs', () => {
   it('answers a request without waiting for its follow-up jobs, and close() waits for them', async () => {
     const { added, open, jobs } = gatedJobs();
     const log = { warn: () => {} } as unknown as FastifyBaseLogger;
     const service = new IngestService({ repo: {} as IngestRepo, store: {} as ObjectStore, jobs, log }, { maxInstanceBytes: 1 });
-    const job: PendingJob = { name: 'series.metadata', payload: { practiceId: 'p', traceId: 't', seriesId: 's' } };
-    const ctx: IngestContext = { practiceId: 'p', siteId: null, actor: { type: 'API_TOKEN', id: 'x' }, uploadId: 'u', traceId: 't', followUps: [job] };
+    const instance = { instanceId: 'i', version: 1, seriesId: 's' };
+    const ctx: IngestContext = { ...context(), followUps: [instance] };
     const pipeline = new IngestPipeline(async () => ({ outcomes: [], audited: true }));
 
     // The adds are still pending (the gate is shut), yet the request is finished.
     expect(await service.finishRequest(ctx, pipeline)).toEqual([]);
-    expect(added).toEqual([[job]]);
+    // One instance: its own three jobs.
+    expect(added).toEqual([ingestFollowUps({ practiceId: 'p', traceId: 't' }, [instance])]);
+    expect(added[0]!.map((j) => j.name)).toEqual(['instance.thumbnail', 'series.metadata', 'series.thumbnail']);
 
     let closed = false;
     const closing = service.close().then(() => {
@@ -42,5 +46,22 @@ describe('IngestService follow-up jobs', () => {
     open();
     await closing;
     expect(closed).toBe(true);
+  });
+
+  it("queues a request's several new instances as one ingest.followups job per thousand", async () => {
+    const { added, open, jobs } = gatedJobs();
+    open();
+    const log = { warn: () => {} } as unknown as FastifyBaseLogger;
+    const service = new IngestService({ repo: {} as IngestRepo, store: {} as ObjectStore, jobs, log }, { maxInstanceBytes: 1 });
+    const instances = Array.from({ length: 1001 }, (_, i) => ({ instanceId: `i${i}`, version: 1, seriesId: `s${i % 2}` }));
+    const ctx: IngestContext = { ...context(), followUps: [...instances] };
+    await service.finishRequest(ctx, new IngestPipeline(async () => ({ outcomes: [], audited: true })));
+    await service.close();
+    const expected: PendingJob[] = [
+      { name: 'ingest.followups', payload: { practiceId: 'p', traceId: 't', instances: instances.slice(0, 1000) } },
+      { name: 'ingest.followups', payload: { practiceId: 'p', traceId: 't', instances: instances.slice(1000) } },
+    ];
+    expect(added).toEqual([expected]);
+    expect(ctx.followUps).toEqual([]);
   });
 });

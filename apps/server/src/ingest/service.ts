@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
-import type { JobProducer, PendingJob } from '@vetpacs/jobs';
+import { FOLLOW_UPS_PER_JOB, ingestFollowUps, type JobProducer, type PendingJob } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
@@ -282,20 +282,24 @@ export class IngestService implements UploadIngestor {
 
   /** Derived work for a new instance; job ids derive from ids so a re-send enqueues nothing new. */
   private async enqueueFollowUps(ctx: IngestContext, o: Extract<RecordOutcome, { kind: 'created' }>): Promise<void> {
-    const base = { practiceId: ctx.practiceId, traceId: ctx.traceId };
-    const jobs: PendingJob[] = [
-      { name: 'instance.thumbnail', payload: { ...base, instanceId: o.instanceId, version: o.version } },
-      { name: 'series.metadata', payload: { ...base, seriesId: o.seriesId } },
-      { name: 'series.thumbnail', payload: { ...base, seriesId: o.seriesId } },
-    ];
-    if (ctx.followUps) ctx.followUps.push(...jobs);
-    else await this.addJobs(jobs, o.instanceId);
+    const instance = { instanceId: o.instanceId, version: o.version, seriesId: o.seriesId };
+    if (ctx.followUps) ctx.followUps.push(instance);
+    else await this.addJobs(ingestFollowUps({ practiceId: ctx.practiceId, traceId: ctx.traceId }, [instance]), o.instanceId);
   }
 
-  /** Adds the follow-up jobs a request collected, in one batch. */
+  /**
+   * Queues the derived work of the instances a request stored: for one instance its jobs, for
+   * more one `ingest.followups` job per thousand, which the worker turns into the same jobs.
+   */
   private async flushFollowUps(ctx: IngestContext): Promise<void> {
     if (!ctx.followUps?.length) return;
-    const jobs = ctx.followUps.splice(0);
+    const instances = ctx.followUps.splice(0);
+    const base = { practiceId: ctx.practiceId, traceId: ctx.traceId };
+    if (instances.length === 1) return this.addJobs(ingestFollowUps(base, instances), ctx.uploadId);
+    const jobs: PendingJob[] = [];
+    for (let i = 0; i < instances.length; i += FOLLOW_UPS_PER_JOB) {
+      jobs.push({ name: 'ingest.followups', payload: { ...base, instances: instances.slice(i, i + FOLLOW_UPS_PER_JOB) } });
+    }
     await this.addJobs(jobs, ctx.uploadId);
   }
 

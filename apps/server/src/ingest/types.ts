@@ -1,4 +1,4 @@
-import type { PendingJob } from '@vetpacs/jobs';
+import type { NewInstance } from '@vetpacs/jobs';
 
 /** Who sent an instance, for receipts and the audit trail. */
 export interface IngestActor {
@@ -20,10 +20,10 @@ export interface IngestContext {
   requiredStudyInstanceUid?: string;
   traceId: string;
   /**
-   * Follow-up jobs collected during the request and added in one batch at its end
-   * (`IngestService.flushFollowUps`); when absent, each instance enqueues its own.
+   * New instances whose derived work is queued in one batch at the request's end
+   * (`IngestService.flushFollowUps`); when absent, each instance enqueues its own jobs.
    */
-  followUps?: PendingJob[];
+  followUps?: NewInstance[];
 }
 
 export type ReceiptStatus = 'STORED' | 'DUPLICATE' | 'CONFLICT' | 'REJECTED';
