@@ -1,3 +1,4 @@
+const ASCII = /^[\x00-\x7f]*$/;
 const FOLDS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
 
 /**
@@ -7,6 +8,9 @@ const FOLDS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', �
  */
 export function normalizeForSearch(s: string | undefined | null): string {
   if (!s) return '';
+  // Most header values are plain ASCII: then there is nothing to decompose or fold, and ASCII
+  // letters and digits are all that \p{L}\p{N} keep (ingest calls this ~10 times per instance).
+  if (ASCII.test(s)) return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
   return s
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')

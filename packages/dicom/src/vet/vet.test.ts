@@ -110,6 +110,15 @@ describe('search text', () => {
     expect(searchText('Rex', 'Smith', 'Smith^Rex', undefined)).toBe('rex smith');
   });
 
+  it('normalises plain ASCII (its fast path) exactly as the Unicode rules do', () => {
+    const unicodeRules = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    const samples = ['SMITH^Rex', ' k-9 ', 'Dog_(Canine) 12/3', '\t\x00Tab\x7f', ascii, ascii.split('').reverse().join('')];
+    for (const s of samples) expect(normalizeForSearch(s), JSON.stringify(s)).toBe(unicodeRules(s));
+    // Non-ASCII still takes the Unicode path (a combining accent next to ASCII letters).
+    expect(normalizeForSearch('Zoe\u0308 CAFE\u0301')).toBe('zoe cafe');
+  });
+
   it('decodes UTF-8 names by Specific Character Set', () => {
     const p = extractVetPatient(parse({ patientName: 'Müller^Bärli', responsiblePerson: '' }));
     expect(p.petName).toBe('Bärli');
