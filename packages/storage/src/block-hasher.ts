@@ -76,6 +76,8 @@ export class BlockHasher {
   #call(msg: Record<string, unknown>, worker: Worker): Promise<string> {
     const seq = ++this.#seq;
     return new Promise((resolve, reject) => {
+      // Held while an answer is awaited, so a script whose last step is a put does not exit first.
+      if (this.#waiting.size === 0) worker.ref();
       this.#waiting.set(seq, { resolve, reject });
       worker.postMessage({ ...msg, seq });
     });
@@ -89,6 +91,7 @@ export class BlockHasher {
     worker.on('message', (m: { seq: number; hex?: string }) => {
       const w = this.#waiting.get(m.seq);
       this.#waiting.delete(m.seq);
+      if (this.#waiting.size === 0) worker.unref();
       w?.resolve(m.hex ?? '');
     });
     // A worker that dies (it should not) fails what it was asked; the next call starts a new one.

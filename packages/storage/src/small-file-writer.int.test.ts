@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,25 @@ describe('SmallFileWriter (worker threads, real filesystem)', () => {
     await writeFile(path.join(dir, 'plain'), 'x');
     await expect(writer.write({ file: path.join(dir, 'plain', 'child'), chunks: [Buffer.from('y')] })).rejects.toMatchObject({ code: 'ENOTDIR' });
     expect(await readFile(path.join(dir, 'plain'), 'utf8')).toBe('x');
+  });
+
+  it('keeps a process alive while a write is pending (a script whose last step is a put)', async () => {
+    const script = path.join(dir, 'last-put.mts');
+    const file = path.join(dir, 'from-script', 'obj');
+    await writeFile(
+      script,
+      `import { SmallFileWriter } from ${JSON.stringify(path.resolve(import.meta.dirname, 'small-file-writer.ts'))};\n` +
+        // The second write finds the thread started and idle (unreferenced): only the pending
+        // write may hold the process open until the file is durable.
+        'const writer = new SmallFileWriter();\n' +
+        `await writer.write({ file: ${JSON.stringify(`${file}-first`)}, chunks: [Buffer.from('first')] });\n` +
+        'await new Promise((resolve) => setTimeout(resolve, 100));\n' +
+        `await writer.write({ file: ${JSON.stringify(file)}, chunks: [Buffer.from('durable')] });\n` +
+        `console.log('written');\n`,
+    );
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    expect(out.trim()).toBe('written');
+    expect(await readFile(file, 'utf8')).toBe('durable');
   });
 
   it('starts its threads again after close()', async () => {

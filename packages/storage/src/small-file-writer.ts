@@ -78,6 +78,9 @@ export class SmallFileWriter {
       return;
     }
     const seq = ++this.#seq;
+    // Held only while it has work: an idle thread must not keep the process alive, a busy one must
+    // (a script whose last step is a put would otherwise exit before the file is durable).
+    if (thread.inFlight === 0) thread.worker.ref();
     thread.inFlight += batch.length;
     thread.batches.set(
       seq,
@@ -111,6 +114,7 @@ export class SmallFileWriter {
       const waiters = thread.batches.get(m.seq) ?? [];
       thread.batches.delete(m.seq);
       thread.inFlight -= waiters.length;
+      if (thread.inFlight === 0) worker.unref();
       waiters.forEach((w, i) => {
         const f = m.failures[i];
         if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
