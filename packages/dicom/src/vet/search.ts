@@ -1,4 +1,5 @@
-const ASCII = /^[\x00-\x7f]*$/;
+/** Anything but printable ASCII (space to tilde): such values take the Unicode path. */
+const NOT_PRINTABLE_ASCII = /[^ -~]/;
 const FOLDS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
 
 /**
@@ -8,9 +9,9 @@ const FOLDS: Record<string, string> = { ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', �
  */
 export function normalizeForSearch(s: string | undefined | null): string {
   if (!s) return '';
-  // Most header values are plain ASCII: then there is nothing to decompose or fold, and ASCII
+  // Most header values are printable ASCII: then there is nothing to decompose or fold, and ASCII
   // letters and digits are all that \p{L}\p{N} keep (ingest calls this ~10 times per instance).
-  if (ASCII.test(s)) return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  if (!NOT_PRINTABLE_ASCII.test(s)) return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
   return s
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
