@@ -10,6 +10,7 @@ import { AlignedBlockPool } from './direct-io';
 import { FsObjectStore } from './fs-store';
 import { sha256Hex } from './hashing';
 import { createObjectStore } from './index';
+import type { SmallFileWriter } from './small-file-writer';
 
 let workDir: string;
 let root: string;
@@ -162,6 +163,21 @@ describe('FsObjectStore specifics', () => {
     await store.put('uniq/shard/c', Buffer.from('c'), { unique: true });
     await store.put('uniq/shard/d', Buffer.from('d'));
     expect((await readdir(path.join(root, 'uniq', 'shard'))).sort()).toEqual(['c', 'd']);
+  });
+
+  it('a small put whose writer thread dies after creating the file fails and leaves no object', async () => {
+    // A writer that creates the file, then fails the way a crashed thread does (no errno code).
+    const dying = {
+      write: async ({ file }: { file: string }) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, 'partial');
+        throw new Error('file writer thread failed: exited with code 1');
+      },
+    } as unknown as SmallFileWriter;
+    const store = new FsObjectStore(root, { smallFiles: dying });
+    await expect(store.put('dying/shard/x', Buffer.from('whole object'), { unique: true })).rejects.toThrow(/writer thread failed/);
+    await expect(stat(path.join(root, 'dying', 'shard', 'x'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await store.head('dying/shard/x')).toBeNull();
   });
 
   it('ping fails readably, and nothing is created, when the root is missing', async () => {

@@ -202,6 +202,10 @@ export class FsObjectStore implements ObjectStore {
       await this.#smallFiles.write({ file: target, chunks });
     } catch (err) {
       const code = errnoCode(err);
+      // Without an errno code the writer thread itself failed, perhaps after creating the file (a
+      // failed step it reports has already removed it). A file at this new, unique key can only be
+      // this put's, so it goes: a failed put leaves no object.
+      if (code === undefined) await unlink(target).catch(() => {});
       if (code === 'EEXIST') throw new ObjectExistsError(key);
       throw keyConflictError(key, code) ?? translatePutError(key, opts, err);
     }
