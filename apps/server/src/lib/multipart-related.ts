@@ -2,6 +2,17 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { DelimiterSearch } from './delimiter-search';
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bytes of a boundary tail or part headers seen so far, plus the next chunk. Usually nothing is
+ * pending and the chunk itself is used: copying it (the rest of a 64 KB socket read, twice per part)
+ * cost ~2 % of the request thread with ten tiny instances per request.
+ */
+function joinPending(pending: Buffer, buf: Buffer): Buffer {
+  return pending.length ? Buffer.concat([pending, buf]) : buf;
+}
+
 export interface RelatedPart {
   /** Lower-cased header names. */
   headers: Record<string, string>;
@@ -37,7 +48,7 @@ export async function parseMultipartRelated(
   const maxParts = limits.maxParts ?? 100_000;
   type Mode = 'preamble' | 'boundary-tail' | 'headers' | 'body' | 'done';
   let mode: Mode = 'preamble';
-  let pending: Buffer = Buffer.alloc(0); // boundary tail or header bytes
+  let pending: Buffer = EMPTY; // boundary tail or header bytes
   let body: PassThrough | null = null;
   let settled = false;
   let handlerDone: Promise<void> | null = null;
@@ -102,7 +113,7 @@ export async function parseMultipartRelated(
       case 'body':
         return writeBody(buf);
       case 'boundary-tail': {
-        pending = Buffer.concat([pending, buf]);
+        pending = joinPending(pending, buf);
         if (pending.length < 2) return;
         if (pending[0] === 0x2d && pending[1] === 0x2d) {
           mode = 'done';
@@ -115,12 +126,12 @@ export async function parseMultipartRelated(
         }
         // Keep the CRLF so that a part without headers ends at the first "\r\n\r\n".
         const rest = pending.subarray(eol);
-        pending = Buffer.alloc(0);
+        pending = EMPTY;
         mode = 'headers';
         return consume(rest);
       }
       case 'headers': {
-        pending = Buffer.concat([pending, buf]);
+        pending = joinPending(pending, buf);
         const end = pending.indexOf(HEADER_END);
         if (end < 0) {
           if (pending.length > maxHeaderBytes) throw new MultipartError(`part headers exceed ${maxHeaderBytes} bytes`);
@@ -128,7 +139,7 @@ export async function parseMultipartRelated(
         }
         const headerBytes = pending.subarray(2, end);
         const rest = pending.subarray(end + 4);
-        pending = Buffer.alloc(0);
+        pending = EMPTY;
         mode = 'body';
         startPart(headerBytes);
         if (rest.length) await writeBody(rest);
@@ -146,7 +157,7 @@ export async function parseMultipartRelated(
         if (mode === 'headers' || mode === 'boundary-tail') throw new MultipartError('part ends inside its headers');
         await finishPart();
         mode = 'boundary-tail';
-        pending = Buffer.alloc(0);
+        pending = EMPTY;
       } else {
         await consume(ev.buf);
       }
