@@ -1,4 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import { EvalWorker } from './eval-worker';
+
+type HashQuestion = Record<string, unknown>;
+type HashWorker = EvalWorker<HashQuestion, { seq: number; hex?: string }>;
 
 /**
  * SHA-256 of streamed objects, computed on a worker thread from the shared, aligned blocks the
@@ -14,13 +17,13 @@ import { Worker } from 'node:worker_threads';
  * in order, so the digest is of the object's bytes in order.
  */
 export class BlockHasher {
-  #worker: Worker | undefined;
+  #worker: HashWorker | undefined;
   readonly #waiting = new Map<number, { resolve: (hex: string) => void; reject: (err: Error) => void }>();
   readonly #arenas = new Map<SharedArrayBuffer, number>();
   #seq = 0;
   #streams = 0;
   /** Which worker each open stream's state lives in: a stream never continues on a new worker. */
-  readonly #streamWorker = new Map<number, Worker>();
+  readonly #streamWorker = new Map<number, HashWorker>();
 
   /** A new hash stream; feed it with {@link update}, end it with {@link digest} or {@link drop}. */
   open(): number {
@@ -37,7 +40,7 @@ export class BlockHasher {
     if (arena === undefined) {
       arena = this.#arenas.size;
       this.#arenas.set(sab, arena);
-      worker.postMessage({ op: 'arena', arena, sab });
+      worker.tell({ op: 'arena', arena, sab });
     }
     await this.#call({ op: 'update', stream, arena, offset: block.byteOffset, length }, worker);
   }
@@ -51,7 +54,7 @@ export class BlockHasher {
 
   /** Forgets a stream that will not be finished (a failed put). */
   drop(stream: number): void {
-    if (this.#streamWorker.get(stream) === this.#worker) this.#worker?.postMessage({ op: 'drop', stream });
+    if (this.#streamWorker.get(stream) === this.#worker) this.#worker?.tell({ op: 'drop', stream });
     this.#streamWorker.delete(stream);
   }
 
@@ -59,7 +62,7 @@ export class BlockHasher {
    * The worker holding `stream`'s state. If that worker has died, the hash of what it already read
    * is gone: the put must fail (and be retried), never report the digest of only part of the bytes.
    */
-  #workerOf(stream: number): Worker {
+  #workerOf(stream: number): HashWorker {
     const worker = this.#streamWorker.get(stream);
     if (!worker || worker !== this.#worker) throw new Error('the hash worker restarted while this object was being written: write it again');
     return worker;
@@ -73,47 +76,39 @@ export class BlockHasher {
     await worker?.terminate();
   }
 
-  #call(msg: Record<string, unknown>, worker: Worker): Promise<string> {
+  #call(msg: HashQuestion, worker: HashWorker): Promise<string> {
     const seq = ++this.#seq;
     return new Promise((resolve, reject) => {
-      // Held while an answer is awaited, so a script whose last step is a put does not exit first.
-      if (this.#waiting.size === 0) worker.ref();
       this.#waiting.set(seq, { resolve, reject });
-      worker.postMessage({ ...msg, seq });
+      worker.ask({ ...msg, seq });
     });
   }
 
-  #ensureWorker(): Worker {
+  #ensureWorker(): HashWorker {
     if (this.#worker) return this.#worker;
-    // `__name`: what esbuild's keepNames (tsx, our bundle) wraps inner functions in.
-    const worker = new Worker(`const __name = (f) => f;\n(${hashWorkerMain.toString()})();`, { eval: true });
-    worker.unref(); // an idle process does not wait for it
-    worker.on('message', (m: { seq: number; hex?: string }) => {
-      const w = this.#waiting.get(m.seq);
-      this.#waiting.delete(m.seq);
-      if (this.#waiting.size === 0) worker.unref();
-      w?.resolve(m.hex ?? '');
-    });
-    // A worker that dies (it should not) fails what it was asked; the next call starts a new one.
-    const fail = (err: Error) => {
-      if (this.#worker === worker) {
-        this.#worker = undefined;
-        this.#arenas.clear();
-      }
-      for (const w of this.#waiting.values()) w.reject(new Error(`hash worker failed: ${err.message}`));
-      this.#waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+    const worker: HashWorker = new EvalWorker(
+      hashWorkerMain,
+      (m) => {
+        const w = this.#waiting.get(m.seq);
+        this.#waiting.delete(m.seq);
+        w?.resolve(m.hex ?? '');
+      },
+      // A worker that dies fails what it was asked; the next call starts a new one.
+      (err) => {
+        if (this.#worker === worker) {
+          this.#worker = undefined;
+          this.#arenas.clear();
+        }
+        for (const w of this.#waiting.values()) w.reject(new Error(`hash worker failed: ${err.message}`));
+        this.#waiting.clear();
+      },
+    );
     this.#worker = worker;
     return worker;
   }
 }
 
-/**
- * The hash worker's body, run from its source text; it must not use anything from this module (it
- * takes Node's modules with `process.getBuiltinModule`, which a bundler leaves alone).
- */
+/** The hash worker's body, run from its source text (see EvalWorker). */
 function hashWorkerMain(): void {
   const { createHash } = process.getBuiltinModule('node:crypto');
   const { parentPort } = process.getBuiltinModule('node:worker_threads');

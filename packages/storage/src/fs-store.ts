@@ -66,6 +66,16 @@ function keyConflictError(key: string, code: string | undefined): InvalidObjectK
 }
 
 /**
+ * What an exclusive create (or the write after it) failing with `err` means for a put of `key`: the
+ * key exists, a path conflict with another key, or the failure itself.
+ */
+function createFailure(key: string, opts: PutOptions, err: unknown): unknown {
+  const code = errnoCode(err);
+  if (code === 'EEXIST') return new ObjectExistsError(key);
+  return keyConflictError(key, code) ?? translatePutError(key, opts, err);
+}
+
+/**
  * {@link ObjectStore} on a local directory, for single-practice installs (typically a RAID volume).
  *
  * Durability: bytes go to `<root>/.tmp/<uuid>`, are fsynced, renamed into place and the directory
@@ -162,7 +172,8 @@ export class FsObjectStore implements ObjectStore {
       assertIntegrity(key, opts, result.size, result.sha256);
       const direct = this.#directIo && result.size >= DIRECT_MIN_BYTES && result.size <= this.#blocks.blockBytes;
       if (!direct) return this.#putSmall(key, target, chunks, result, opts);
-      const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, direct, fdOpen));
+      // `opened` is false only when this open found the filesystem without O_DIRECT (EINVAL).
+      const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, true, fdOpen));
       let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
@@ -201,13 +212,11 @@ export class FsObjectStore implements ObjectStore {
     try {
       await this.#smallFiles.write({ file: target, chunks });
     } catch (err) {
-      const code = errnoCode(err);
       // Without an errno code the writer thread itself failed, perhaps after creating the file (a
       // failed step it reports has already removed it). A file at this new, unique key can only be
       // this put's, so it goes: a failed put leaves no object.
-      if (code === undefined) await unlink(target).catch(() => {});
-      if (code === 'EEXIST') throw new ObjectExistsError(key);
-      throw keyConflictError(key, code) ?? translatePutError(key, opts, err);
+      if (errnoCode(err) === undefined) await unlink(target).catch(() => {});
+      throw createFailure(key, opts, err);
     }
     return { key, ...result };
   }
@@ -251,8 +260,7 @@ export class FsObjectStore implements ObjectStore {
         const code = errnoCode(err);
         // A concurrent delete pruned the (momentarily empty) directory: create it again.
         if (code === 'ENOENT' && attempt < 5) continue;
-        if (code === 'EEXIST') throw new ObjectExistsError(key);
-        throw keyConflictError(key, code) ?? translatePutError(key, opts, err);
+        throw createFailure(key, opts, err);
       }
     }
   }

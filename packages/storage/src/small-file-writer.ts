@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { EvalWorker } from './eval-worker';
 
 /** One small file to create: written, fsynced, closed, and its directory fsynced. */
 export interface SmallFile {
@@ -20,7 +20,7 @@ interface Waiter {
 }
 
 interface Thread {
-  worker: Worker;
+  worker: EvalWorker<{ seq: number; files: { file: string; bytes: Uint8Array }[] }, { seq: number; failures: (WriteFailure | null)[] }>;
   /** Files posted to it and not answered yet. */
   inFlight: number;
   batches: Map<number, Waiter[]>;
@@ -78,9 +78,6 @@ export class SmallFileWriter {
       return;
     }
     const seq = ++this.#seq;
-    // Held only while it has work: an idle thread must not keep the process alive, a busy one must
-    // (a script whose last step is a put would otherwise exit before the file is durable).
-    if (thread.inFlight === 0) thread.worker.ref();
     thread.inFlight += batch.length;
     thread.batches.set(
       seq,
@@ -90,7 +87,7 @@ export class SmallFileWriter {
     // (transferred, not cloned): cloning a Buffer copies the whole memory it is a view of — the
     // request's 64 KB socket reads, several times over per batch (measured: 70 µs per object).
     const files = batch.map(({ file }) => ({ file: file.file, bytes: joined(file.chunks) }));
-    thread.worker.postMessage(
+    thread.worker.ask(
       { seq, files },
       files.map((f) => f.bytes.buffer),
     );
@@ -106,32 +103,31 @@ export class SmallFileWriter {
   }
 
   #start(): Thread {
-    // `__name`: what esbuild's keepNames (tsx, our bundle) wraps inner functions in.
-    const worker = new Worker(`const __name = (f) => f;\n(${smallFileWorkerMain.toString()})();`, { eval: true });
-    worker.unref(); // an idle process does not wait for it
-    const thread: Thread = { worker, inFlight: 0, batches: new Map() };
-    worker.on('message', (m: { seq: number; failures: (WriteFailure | null)[] }) => {
-      const waiters = thread.batches.get(m.seq) ?? [];
-      thread.batches.delete(m.seq);
-      thread.inFlight -= waiters.length;
-      if (thread.inFlight === 0) worker.unref();
-      waiters.forEach((w, i) => {
-        const f = m.failures[i];
-        if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
-        else w.resolve();
-      });
-    });
-    // A worker that dies (it should not) fails what it was asked; the next batch starts a new one.
-    // A file it was writing may be left behind, unreported: the put failed, so nothing indexes it,
-    // and the caller's clean-up (or the scrub) removes it.
-    const fail = (err: Error) => {
-      const at = this.#threads.indexOf(thread);
-      if (at >= 0) this.#threads.splice(at, 1);
-      for (const waiters of thread.batches.values()) for (const w of waiters) w.reject(new Error(`file writer thread failed: ${err.message}`));
-      thread.batches.clear();
+    const thread: Thread = {
+      inFlight: 0,
+      batches: new Map(),
+      worker: new EvalWorker(
+        smallFileWorkerMain,
+        (m) => {
+          const waiters = thread.batches.get(m.seq) ?? [];
+          thread.batches.delete(m.seq);
+          thread.inFlight -= waiters.length;
+          waiters.forEach((w, i) => {
+            const f = m.failures[i];
+            if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
+            else w.resolve();
+          });
+        },
+        // A thread that dies fails what it was asked (without an errno code: FsObjectStore then
+        // removes a file it may have created); the next batch starts a new one.
+        (err) => {
+          const at = this.#threads.indexOf(thread);
+          if (at >= 0) this.#threads.splice(at, 1);
+          for (const waiters of thread.batches.values()) for (const w of waiters) w.reject(new Error(`file writer thread failed: ${err.message}`));
+          thread.batches.clear();
+        },
+      ),
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
     this.#threads.push(thread);
     return thread;
   }
@@ -150,10 +146,7 @@ function joined(chunks: readonly Buffer[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/**
- * The worker's body, run from its source text; it must not use anything from this module (it takes
- * Node's modules with `process.getBuiltinModule`, which a bundler leaves alone).
- */
+/** The writer thread's body, run from its source text (see EvalWorker). */
 function smallFileWorkerMain(): void {
   const fs = process.getBuiltinModule('node:fs');
   const path = process.getBuiltinModule('node:path');
