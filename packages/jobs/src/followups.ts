@@ -1,11 +1,8 @@
 import type { PendingJob } from './producer';
-import type { JobPayload } from './registry';
+import { FOLLOW_UPS_PER_JOB, type JobPayload } from './registry';
 
 /** A newly stored instance whose derived work is still to be queued. */
 export type NewInstance = JobPayload<'ingest.followups'>['instances'][number];
-
-/** Most instances one `ingest.followups` job carries (the registry's limit). */
-export const FOLLOW_UPS_PER_JOB = 1000;
 
 /**
  * The derived work of new instances: a thumbnail per instance, and the series' metadata blob and
@@ -20,6 +17,20 @@ export function ingestFollowUps(base: { practiceId: string; traceId: string }, i
       { name: 'series.metadata', payload: { ...base, seriesId: i.seriesId } },
       { name: 'series.thumbnail', payload: { ...base, seriesId: i.seriesId } },
     );
+  }
+  return jobs;
+}
+
+/**
+ * The jobs that queue new instances' derived work from an upload: one instance's own jobs, or for
+ * several one `ingest.followups` job per {@link FOLLOW_UPS_PER_JOB}, which the worker turns into the
+ * same jobs — one Redis call per request instead of three adds per instance.
+ */
+export function followUpJobs(base: { practiceId: string; traceId: string }, instances: readonly NewInstance[]): PendingJob[] {
+  if (instances.length === 1) return ingestFollowUps(base, instances);
+  const jobs: PendingJob[] = [];
+  for (let i = 0; i < instances.length; i += FOLLOW_UPS_PER_JOB) {
+    jobs.push({ name: 'ingest.followups', payload: { ...base, instances: instances.slice(i, i + FOLLOW_UPS_PER_JOB) } });
   }
   return jobs;
 }

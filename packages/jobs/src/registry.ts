@@ -22,6 +22,9 @@ const base = {
 
 const backoff = { type: 'exponential', delay: 2_000 } as const;
 
+/** Most instances one `ingest.followups` job carries. */
+export const FOLLOW_UPS_PER_JOB = 1000;
+
 /**
  * Every job: its queue, payload schema and options. `jobId` derives from the payload so a re-sent
  * instance (modalities retry) does not enqueue the same work twice (BullMQ dedups by job id).
@@ -68,7 +71,7 @@ export const JOBS = {
     // (docs/benchmarks.md, "Ingest"). The instance ids are new rows, so the first one names the job.
     payload: z.object({
       ...base,
-      instances: z.array(z.object({ instanceId: z.uuid(), version: z.number().int().positive(), seriesId: z.uuid() })).min(1).max(1000),
+      instances: z.array(z.object({ instanceId: z.uuid(), version: z.number().int().positive(), seriesId: z.uuid() })).min(1).max(FOLLOW_UPS_PER_JOB),
     }),
     jobId: (p: { instances: { instanceId: string; version: number }[] }) => `followups-${p.instances[0]!.instanceId}-v${p.instances[0]!.version}-n${p.instances.length}`,
     opts: { attempts: 10, backoff },

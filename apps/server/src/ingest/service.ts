@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
-import { FOLLOW_UPS_PER_JOB, ingestFollowUps, type JobProducer, type PendingJob } from '@vetpacs/jobs';
+import { followUpJobs, type JobProducer, type PendingJob } from '@vetpacs/jobs';
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
@@ -284,23 +284,14 @@ export class IngestService implements UploadIngestor {
   private async enqueueFollowUps(ctx: IngestContext, o: Extract<RecordOutcome, { kind: 'created' }>): Promise<void> {
     const instance = { instanceId: o.instanceId, version: o.version, seriesId: o.seriesId };
     if (ctx.followUps) ctx.followUps.push(instance);
-    else await this.addJobs(ingestFollowUps({ practiceId: ctx.practiceId, traceId: ctx.traceId }, [instance]), o.instanceId);
+    else await this.addJobs(followUpJobs({ practiceId: ctx.practiceId, traceId: ctx.traceId }, [instance]), o.instanceId);
   }
 
-  /**
-   * Queues the derived work of the instances a request stored: for one instance its jobs, for
-   * more one `ingest.followups` job per thousand, which the worker turns into the same jobs.
-   */
+  /** Queues the derived work of the instances a request stored, in one batch (followUpJobs). */
   private async flushFollowUps(ctx: IngestContext): Promise<void> {
     if (!ctx.followUps?.length) return;
     const instances = ctx.followUps.splice(0);
-    const base = { practiceId: ctx.practiceId, traceId: ctx.traceId };
-    if (instances.length === 1) return this.addJobs(ingestFollowUps(base, instances), ctx.uploadId);
-    const jobs: PendingJob[] = [];
-    for (let i = 0; i < instances.length; i += FOLLOW_UPS_PER_JOB) {
-      jobs.push({ name: 'ingest.followups', payload: { ...base, instances: instances.slice(i, i + FOLLOW_UPS_PER_JOB) } });
-    }
-    await this.addJobs(jobs, ctx.uploadId);
+    await this.addJobs(followUpJobs({ practiceId: ctx.practiceId, traceId: ctx.traceId }, instances), ctx.uploadId);
   }
 
   private async addJobs(jobs: PendingJob[], about: string): Promise<void> {
