@@ -29,6 +29,7 @@ export { FsObjectStore, type FsStoreOptions } from './fs-store';
 export { sha256Hex } from './hashing';
 export { assertValidKey, assertValidPrefix, MAX_KEY_BYTES } from './keys';
 export { S3ObjectStore, type S3StoreConfig } from './s3-store';
+export { type SmallFile, SmallFileWriter } from './small-file-writer';
 export type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody, PutOptions, PutResult } from './types';
 
 /**

@@ -19,8 +19,20 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** A batch posted to a writer thread: each file's bytes in a buffer of their own (transferred). */
+interface WriteBatch {
+  seq: number;
+  files: { file: string; bytes: Uint8Array }[];
+}
+
+/** The thread's answer to a batch: per file, in order, null when it is durable. */
+interface BatchAnswer {
+  seq: number;
+  failures: (WriteFailure | null)[];
+}
+
 interface Thread {
-  worker: EvalWorker<{ seq: number; files: { file: string; bytes: Uint8Array }[] }, { seq: number; failures: (WriteFailure | null)[] }>;
+  worker: EvalWorker<WriteBatch, BatchAnswer>;
   /** Files posted to it and not answered yet. */
   inFlight: number;
   batches: Map<number, Waiter[]>;
@@ -39,8 +51,8 @@ interface Thread {
  * event loop asks for travel in one message, and one answer comes back per batch.
  *
  * A put takes ~0.45 ms here when alone, most of it waiting for the disk, but the disk completes
- * fsyncs side by side: 1,900 durable small files/s with one writer, 3,400 with two, 6,300 with eight
- * (scripts/bench/durable-files.ts). One after another, a request's ten tiny instances waited 5–8 ms
+ * fsyncs side by side: 1,500 durable small files/s one at a time through this writer, 3,100 two at a
+ * time, 7,100 eight at a time (scripts/bench/durable-files.ts). One after another, a request's ten tiny instances waited 5–8 ms
  * for their files; side by side `many` went 404 → 478 inst/s at c1 and 664 → 689 at c4 (means of
  * eight alternating rounds each; docs/benchmarks.md, "Ingest"). A failed file is removed again by
  * the worker (if it created it) and reported with its errno code; the other files of the batch are
@@ -159,19 +171,29 @@ function smallFileWorkerMain(): void {
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   const { O_WRONLY, O_CREAT, O_EXCL, O_RDONLY, O_DIRECTORY } = fs.constants;
 
-  const fsyncDir = (dir: string) => {
-    const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY);
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
+  const openDir = (dir: string) => fs.openSync(dir, O_RDONLY | O_DIRECTORY);
+  /** fsync on the process's libuv pool: the fsyncs of one batch wait on the disk side by side. */
+  const fsync = (fd: number) =>
+    new Promise<void>((resolve, reject) => {
+      fs.fsync(fd, (err) => (err ? reject(err) : resolve()));
+    });
 
-  /** Creates `dir` and its missing parents, fsyncing each new entry's parent. */
+  /**
+   * Creates `dir` and its missing parents, fsyncing each new entry's parent — synchronously, so no
+   * other batch of this thread can put a file in the new directory and answer before its entry is
+   * durable.
+   */
   const makeDir = (dir: string) => {
     const made = fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) fsyncDir(path.dirname(d));
+    if (!made) return;
+    for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) {
+      const fd = openDir(path.dirname(d));
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   };
 
   const create = (file: string): number => {
@@ -194,97 +216,75 @@ function smallFileWorkerMain(): void {
     }
   };
 
-  type Failure = { code?: string; syscall?: string; message: string };
-  const failureOf = (err: unknown): Failure => {
+  const failureOf = (err: unknown): WriteFailure => {
     const e = err as { code?: string; syscall?: string; message?: string };
     return { code: e.code, syscall: e.syscall, message: e.message ?? String(err) };
   };
-  /** fsync on the process's libuv pool: the fsyncs of one batch wait on the disk side by side. */
-  const fsyncAsync = (fd: number) =>
-    new Promise<void>((resolve, reject) => {
-      fs.fsync(fd, (err) => (err ? reject(err) : resolve()));
-    });
-  const fsyncDirAsync = async (dir: string) => {
-    const fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY);
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
 
-  /** Creates and writes one file; returns its open descriptor (the file is removed on failure). */
-  const createAndWrite = (file: string, bytes: Uint8Array): number => {
+  /**
+   * Creates and writes `file` synchronously (everything before the first await), then fsyncs and
+   * closes it; a file that fails after its creation is removed again.
+   */
+  const writeFile = async (file: string, bytes: Uint8Array): Promise<void> => {
     const fd = create(file);
+    const errors: unknown[] = [];
     try {
       for (let at = 0; at < bytes.length; ) {
         const n = fs.writeSync(fd, bytes, at, bytes.length - at, at);
         if (n === 0) throw Object.assign(new Error('write wrote nothing'), { code: 'EIO', syscall: 'write' });
         at += n;
       }
-      return fd;
+      await fsync(fd);
     } catch (err) {
+      errors.push(err);
+    }
+    try {
       fs.closeSync(fd);
+    } catch (err) {
+      errors.push(err);
+    }
+    if (errors.length) {
       removeQuietly(file);
-      throw err;
+      throw errors[0];
+    }
+  };
+
+  const fsyncDir = async (dir: string) => {
+    const fd = openDir(dir);
+    try {
+      await fsync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
   };
 
   /**
-   * One batch: every file created and written, then all of them fsynced at once, then each
-   * directory once. A file that fails at any step is removed and reported; the others are not
-   * affected (a failed directory fsync fails the files in that directory).
+   * One batch: every file created and written (the synchronous start of each writeFile), their
+   * fsyncs side by side, then each directory fsynced once. A file that fails at any step is removed
+   * and reported; the others are not affected (a failed directory fsync fails that directory's files).
    */
-  const writeBatch = async (files: { file: string; bytes: Uint8Array }[]): Promise<(Failure | null)[]> => {
-    const failures: (Failure | null)[] = files.map(() => null);
-    const fds: (number | undefined)[] = files.map(({ file, bytes }, i) => {
-      try {
-        return createAndWrite(file, bytes);
-      } catch (err) {
-        failures[i] = failureOf(err);
-        return undefined;
-      }
-    });
-    await Promise.all(
-      fds.map(async (fd, i) => {
-        if (fd === undefined) return;
-        try {
-          await fsyncAsync(fd);
-        } catch (err) {
-          failures[i] = failureOf(err);
-        }
-        try {
-          fs.closeSync(fd);
-        } catch (err) {
-          failures[i] ??= failureOf(err);
-        }
-        if (failures[i]) removeQuietly(files[i]!.file);
-      }),
-    );
-    const dirs = new Map<string, number[]>();
+  const writeBatch = async (files: WriteBatch['files']): Promise<(WriteFailure | null)[]> => {
+    const failures = await Promise.all(files.map(({ file, bytes }) => writeFile(file, bytes).then(() => null, failureOf)));
+    const byDir = new Map<string, number[]>();
     files.forEach(({ file }, i) => {
       if (failures[i]) return;
       const dir = path.dirname(file);
-      const list = dirs.get(dir);
-      if (list) list.push(i);
-      else dirs.set(dir, [i]);
+      byDir.set(dir, [...(byDir.get(dir) ?? []), i]);
     });
     await Promise.all(
-      [...dirs].map(async ([dir, members]) => {
-        try {
-          await fsyncDirAsync(dir);
-        } catch (err) {
+      [...byDir].map(([dir, members]) =>
+        fsyncDir(dir).catch((err: unknown) => {
           for (const i of members) {
             failures[i] = failureOf(err);
             removeQuietly(files[i]!.file);
           }
-        }
-      }),
+        }),
+      ),
     );
     return failures;
   };
 
-  parentPort!.on('message', (m: { seq: number; files: { file: string; bytes: Uint8Array }[] }) => {
-    void writeBatch(m.files).then((failures) => parentPort!.postMessage({ seq: m.seq, failures }));
+  parentPort!.on('message', (m: WriteBatch) => {
+    void writeBatch(m.files).then((failures) => parentPort!.postMessage({ seq: m.seq, failures } satisfies BatchAnswer));
   });
 }
