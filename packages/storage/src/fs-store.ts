@@ -96,6 +96,8 @@ export class FsObjectStore implements ObjectStore {
    * thousand shard directories). A directory pruned by a delete is forgotten on ENOENT.
    */
   readonly #knownDirs = new Set<string>();
+  /** #ensureDir calls under way, so that concurrent puts into a new directory wait for one creation. */
+  readonly #dirsInProgress = new Map<string, Promise<void>>();
   #tmpReady = false;
   /** Cleared when the filesystem refuses `O_DIRECT` (EINVAL at open). */
   #directIo: boolean;
@@ -429,15 +431,30 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * Creates `dir` (and missing parents) unless this process already knows it exists; newly
-   * created directories are fsynced into their parents so they survive a crash. Objects share a
-   * few thousand shard directories, so this skips a mkdir per put. A directory pruned by a delete
-   * is forgotten by the callers on ENOENT.
+   * Creates `dir` (and missing parents) unless this process already knows it is durable, and
+   * fsyncs each new entry into its parent so it survives a crash. Objects share a few thousand
+   * shard directories, so this skips a mkdir per put. A directory pruned by a delete is forgotten
+   * by the callers on ENOENT.
+   *
+   * A directory is used only after its entry is durable: concurrent puts into a new directory wait
+   * for the one creation, and a directory that already existed (made by a writer thread, another
+   * process, or before a restart, perhaps with its parent's fsync still to come) gets its parent
+   * fsynced once before this process relies on it.
    */
   async #ensureDir(dir: string): Promise<void> {
     if (this.#knownDirs.has(dir)) return;
+    let making = this.#dirsInProgress.get(dir);
+    if (!making) {
+      making = this.#makeDurableDir(dir).finally(() => this.#dirsInProgress.delete(dir));
+      this.#dirsInProgress.set(dir, making);
+    }
+    await making;
+  }
+
+  async #makeDurableDir(dir: string): Promise<void> {
     const made = await mkdir(dir, { recursive: true, mode: 0o755 });
-    if (made) for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) await fsyncDir(path.dirname(d));
+    const top = made ?? dir;
+    for (let d = dir; d !== path.dirname(top); d = path.dirname(d)) await fsyncDir(path.dirname(d));
     if (this.#knownDirs.size > 50_000) this.#knownDirs.clear();
     this.#knownDirs.add(dir);
   }

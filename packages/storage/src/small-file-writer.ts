@@ -179,6 +179,17 @@ function smallFileWorkerMain(): void {
     });
 
   /**
+   * Directories whose own entry this thread has made durable: created here (makeDir), or found
+   * and their parent fsynced once (writeBatch). Another thread or process may have just created a
+   * directory and not yet fsynced its parent; a file in it is not durable until that is done.
+   */
+  const durableDirs = new Set<string>();
+  const markDurable = (dir: string) => {
+    if (durableDirs.size > 50_000) durableDirs.clear();
+    durableDirs.add(dir);
+  };
+
+  /**
    * Creates `dir` and its missing parents, fsyncing each new entry's parent — synchronously, so no
    * other batch of this thread can put a file in the new directory and answer before its entry is
    * durable.
@@ -193,6 +204,7 @@ function smallFileWorkerMain(): void {
       } finally {
         fs.closeSync(fd);
       }
+      markDurable(d);
     }
   };
 
@@ -260,8 +272,10 @@ function smallFileWorkerMain(): void {
 
   /**
    * One batch: every file created and written (the synchronous start of each writeFile), their
-   * fsyncs side by side, then each directory fsynced once. A file that fails at any step is removed
-   * and reported; the others are not affected (a failed directory fsync fails that directory's files).
+   * fsyncs side by side, then each directory fsynced once — with its parent too, the first time
+   * this thread uses a directory it did not create (see durableDirs). A file that fails at any
+   * step is removed and reported; the others are not affected (a failed directory fsync fails that
+   * directory's files).
    */
   const writeBatch = async (files: WriteBatch['files']): Promise<(WriteFailure | null)[]> => {
     const failures = await Promise.all(files.map(({ file, bytes }) => writeFile(file, bytes).then(() => null, failureOf)));
@@ -271,15 +285,26 @@ function smallFileWorkerMain(): void {
       const dir = path.dirname(file);
       byDir.set(dir, [...(byDir.get(dir) ?? []), i]);
     });
+    // Each parent once, however many of its directories the batch uses (shards share one parent).
+    const parents = new Map<string, Promise<void>>();
+    const parentOf = (dir: string) => {
+      const parent = path.dirname(dir);
+      const synced = parents.get(parent) ?? fsyncDir(parent);
+      parents.set(parent, synced);
+      return synced;
+    };
     await Promise.all(
-      [...byDir].map(([dir, members]) =>
-        fsyncDir(dir).catch((err: unknown) => {
+      [...byDir].map(async ([dir, members]) => {
+        try {
+          await Promise.all([fsyncDir(dir), durableDirs.has(dir) ? undefined : parentOf(dir)]);
+          markDurable(dir);
+        } catch (err) {
           for (const i of members) {
             failures[i] = failureOf(err);
             removeQuietly(files[i]!.file);
           }
-        }),
-      ),
+        }
+      }),
     );
     return failures;
   };
