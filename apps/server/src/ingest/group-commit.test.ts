@@ -93,4 +93,27 @@ describe('GroupCommit', () => {
     w.batches[0]!.finish([]);
     await expect(a).rejects.toThrow('0 results for 1 items');
   });
+
+  it('with two lanes starts a second batch while the first is in flight, and groups what comes after', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 64, lanes: 2 });
+    const a = gc.submit(1);
+    await tick();
+    const b = gc.submit(2);
+    await tick();
+    // Lane two took item 2 although batch [1] has not finished.
+    expect(w.batches.map((x) => x.items)).toEqual([[1], [2]]);
+    const c = gc.submit(3);
+    const d = gc.submit(4);
+    await tick();
+    // Both lanes busy: 3 and 4 wait, then go together in whichever lane frees first.
+    expect(w.batches).toHaveLength(2);
+    w.batches[1]!.finish();
+    expect(await b).toBe('ok:2');
+    await tick();
+    expect(w.batches.map((x) => x.items)).toEqual([[1], [2], [3, 4]]);
+    w.batches[0]!.finish();
+    w.batches[2]!.finish();
+    expect(await Promise.all([a, c, d])).toEqual(['ok:1', 'ok:3', 'ok:4']);
+  });
 });

@@ -6,7 +6,8 @@
  * slow uploader gains nothing but loses no latency either.
  *
  * At most `lanes` batches are in flight: one lane keeps every batch of this process serialised,
- * so its transactions never wait on each other's row locks.
+ * so its transactions never wait on each other's row locks; more lanes let a batch start while
+ * another is still committing.
  */
 export class GroupCommit<I, R> {
   private readonly queue: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];

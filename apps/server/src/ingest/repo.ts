@@ -82,7 +82,13 @@ export class IngestRepo {
   constructor(private readonly db: Db) {
     // At most 32 instances per batch: each is a subtransaction that writes, and Postgres caches
     // only 64 subtransaction ids per backend before every other session's snapshots get slower.
-    this.parts = new GroupCommit((parts) => this.writeParts(parts), { maxBatch: 32, lanes: 1, weight: (p) => p.records.length });
+    // Two lanes: while one batch is in Postgres (~8 ms for ten tiny instances), the next can be
+    // written by a second backend instead of waiting for the first commit; with one lane the two
+    // CPUs sat partly idle under four parallel uploads (`many` c4 +5–8 % over 14 alternating
+    // rounds, docs/benchmarks.md). Batches that share a patient, study or series row then wait for
+    // each other's lock; the lock order below keeps them from deadlocking, and a deadlock with
+    // another process is retried (RetryableRecordError).
+    this.parts = new GroupCommit((parts) => this.writeParts(parts), { maxBatch: 32, lanes: 2, weight: (p) => p.records.length });
   }
 
   /**
