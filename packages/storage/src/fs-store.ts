@@ -143,7 +143,7 @@ export class FsObjectStore implements ObjectStore {
       const source = body instanceof Readable ? body : Readable.from(Buffer.isBuffer(body) ? [body] : body);
       // Fsynced and closed before the rename makes it visible, so a power cut cannot leave a
       // complete-looking name pointing at a zero-length or partial file.
-      const file = await this.#createNew(tmp, true, open);
+      const file = await this.#createNew(tmp, open);
       direct = file.direct;
       const { size, sha256 } = await writeHashed(file, source, opts, this.#blocks);
       assertIntegrity(key, opts, size, sha256);
@@ -175,7 +175,7 @@ export class FsObjectStore implements ObjectStore {
       const direct = this.#directIo && result.size >= DIRECT_MIN_BYTES && result.size <= this.#blocks.blockBytes;
       if (!direct) return this.#putSmall(key, target, chunks, result, opts);
       // `opened` is false only when this open found the filesystem without O_DIRECT (EINVAL).
-      const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, true, fdOpen));
+      const { handle: fd, direct: opened } = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, fdOpen));
       let fdIsOpen = true;
       try {
         opts.signal?.throwIfAborted();
@@ -192,7 +192,7 @@ export class FsObjectStore implements ObjectStore {
         throw translatePutError(key, opts, this.#directWriteRefused(err, opened));
       }
     }
-    const file = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, true, open));
+    const file = await this.#createExclusive(key, target, opts, (p) => this.#createNew(p, open));
     try {
       const result = await writeHashed(file, body, opts, this.#blocks);
       assertIntegrity(key, opts, result.size, result.sha256);
@@ -225,11 +225,11 @@ export class FsObjectStore implements ObjectStore {
 
   /**
    * Creates `file` exclusively through `open` (a FileHandle for streams, a descriptor for objects in
-   * memory), with `O_DIRECT` if `direct` asks for it. EINVAL at open means this filesystem has no
-   * direct I/O (tmpfs, some FUSE): this and every later file go through the page cache.
+   * memory), with `O_DIRECT` while this store has direct I/O. EINVAL at open means this filesystem
+   * has no direct I/O (tmpfs, some FUSE): this and every later file go through the page cache.
    */
-  async #createNew<T>(file: string, direct: boolean, open: (file: string, flags: number | string, mode: number) => Promise<T>): Promise<NewFile<T>> {
-    if (direct && this.#directIo) {
+  async #createNew<T>(file: string, open: (file: string, flags: number | string, mode: number) => Promise<T>): Promise<NewFile<T>> {
+    if (this.#directIo) {
       try {
         return { handle: await open(file, DIRECT_CREATE_FLAGS, 0o644), direct: true };
       } catch (err) {

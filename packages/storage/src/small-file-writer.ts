@@ -33,9 +33,15 @@ interface BatchAnswer {
 
 interface Thread {
   worker: EvalWorker<WriteBatch, BatchAnswer>;
-  /** Files posted to it and not answered yet. */
-  inFlight: number;
+  /** Per batch posted to it and not answered yet, its files' waiters. */
   batches: Map<number, Waiter[]>;
+}
+
+/** Files posted to a thread and not answered yet. */
+function inFlight(thread: Thread): number {
+  let files = 0;
+  for (const waiters of thread.batches.values()) files += waiters.length;
+  return files;
 }
 
 /**
@@ -96,7 +102,6 @@ export class SmallFileWriter {
       return;
     }
     const seq = ++this.#seq;
-    thread.inFlight += batch.length;
     thread.batches.set(
       seq,
       batch.map((b) => b.waiter),
@@ -113,23 +118,21 @@ export class SmallFileWriter {
 
   #leastBusy(): Thread {
     if (this.#threads.length < this.size) {
-      const idle = this.#threads.find((t) => t.inFlight === 0);
+      const idle = this.#threads.find((t) => t.batches.size === 0);
       if (idle) return idle;
       return this.#start();
     }
-    return this.#threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    return this.#threads.reduce((a, b) => (inFlight(b) < inFlight(a) ? b : a));
   }
 
   #start(): Thread {
     const thread: Thread = {
-      inFlight: 0,
       batches: new Map(),
       worker: new EvalWorker(
         smallFileWorkerMain,
         (m) => {
           const waiters = thread.batches.get(m.seq) ?? [];
           thread.batches.delete(m.seq);
-          thread.inFlight -= waiters.length;
           waiters.forEach((w, i) => {
             const f = m.failures[i];
             if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
@@ -283,7 +286,9 @@ function smallFileWorkerMain(): void {
     files.forEach(({ file }, i) => {
       if (failures[i]) return;
       const dir = path.dirname(file);
-      byDir.set(dir, [...(byDir.get(dir) ?? []), i]);
+      const members = byDir.get(dir);
+      if (members) members.push(i);
+      else byDir.set(dir, [i]);
     });
     // Each parent once, however many of its directories the batch uses (shards share one parent).
     const parents = new Map<string, Promise<void>>();
