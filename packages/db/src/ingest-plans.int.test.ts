@@ -93,4 +93,45 @@ describe('manual_ingest_batch on a new database', () => {
     for (const plan of audits) expect(plan).toMatch(/receipt_practice_id_upload_id_idx/);
     for (const plan of patientLookups) expect(plan).toMatch(/patient_practice_id_patient_id_issuer_key/);
   });
+
+  // Items of one patient, study and series reuse the rows the previous new item resolved; an item
+  // that fails in between leaves nothing to reuse that it wrote.
+  it('counts every instance of a study once when its items share rows, also around a failed item', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const first = item(900, 'P2');
+      const slice = (n: number, frames: number | null) => ({
+        ...first,
+        instance: { ...first.instance, sopInstanceUid: `${first.instance.sopInstanceUid}.${n}`, objectKey: `k/${n}`, numberOfFrames: frames },
+      });
+      // A new study: the second item fails (NOT NULL), the others are recorded.
+      const items = [slice(1, 1), slice(2, null), slice(3, 1), slice(4, 1)];
+      const request = { practice, upload: `upload-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: null };
+      const { rows } = await client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)', [JSON.stringify(items), JSON.stringify([request])]);
+      expect(rows.map((r) => r.kind)).toEqual(['created', 'error', 'created', 'created']);
+      expect(new Set(rows.filter((r) => r.kind === 'created').map((r) => r.study_id)).size).toBe(1);
+      // The failed item first in a new study: it created the study and series rows, then rolled them back.
+      const other = item(901, 'P2');
+      const next = [
+        { ...other, instance: { ...other.instance, numberOfFrames: null } },
+        { ...other, instance: { ...other.instance, sopInstanceUid: `${other.instance.sopInstanceUid}.2`, objectKey: 'k/x2' } },
+      ];
+      const again = await client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)', [JSON.stringify(next), JSON.stringify([request])]);
+      expect(again.rows.map((r) => r.kind)).toEqual(['error', 'created']);
+      const counts = await client.query(
+        `SELECT st.study_instance_uid, st.number_of_instances AS study_n, st.number_of_series, st.modalities_in_study, se.number_of_instances AS series_n,
+                (SELECT count(*) FROM instance i WHERE i.series_id = se.id)::int AS rows_n
+           FROM study st JOIN series se ON se.study_id = st.id
+          WHERE st.study_instance_uid IN ($1, $2) ORDER BY st.study_instance_uid = $1 DESC`,
+        [first.study.studyInstanceUid, other.study.studyInstanceUid],
+      );
+      expect(counts.rows).toEqual([
+        { study_instance_uid: first.study.studyInstanceUid, study_n: 3, number_of_series: 1, modalities_in_study: ['DX'], series_n: 3, rows_n: 3 },
+        { study_instance_uid: other.study.studyInstanceUid, study_n: 1, number_of_series: 1, modalities_in_study: ['DX'], series_n: 1, rows_n: 1 },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
 });

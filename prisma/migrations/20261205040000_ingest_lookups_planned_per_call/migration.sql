@@ -11,9 +11,18 @@
 -- Replaying the 473 batches of a `many` run (5,000 tiny instances) into a fresh database, one
 -- backend: ~930 → ~650 µs of Postgres CPU per instance (docs/benchmarks.md). Same signatures,
 -- results and semantics; packages/db/src/ingest-plans.int.test.ts checks the plans.
-CREATE OR REPLACE FUNCTION "manual_record_instance"(
-  p_practice uuid, p_site uuid, p_patient jsonb, p_study jsonb, p_series jsonb, p_instance jsonb, p_received_from text
-) RETURNS TABLE (kind text, instance_id uuid, series_id uuid, study_id uuid, version int, original_sha256 text)
+--
+-- A lookup planned per call costs ~40 µs instead of ~5 µs, so a batch no longer resolves the same
+-- rows again for each item: an item of the same patient (same attributes), study or series as the
+-- last item recorded as new reuses its rows (a CT batch of ten slices: one patient upsert, one study
+-- and one series lookup instead of ten each).
+DROP FUNCTION "manual_record_instance"(uuid, uuid, jsonb, jsonb, jsonb, jsonb, text);
+-- p_patient_ref, p_study_ref, p_series_ref: the rows of this item's patient (same attributes), study
+-- and series when the batch already holds them (NULL: upsert or look up as before).
+CREATE FUNCTION "manual_record_instance"(
+  p_practice uuid, p_site uuid, p_patient jsonb, p_study jsonb, p_series jsonb, p_instance jsonb, p_received_from text,
+  p_patient_ref uuid, p_study_ref uuid, p_series_ref uuid
+) RETURNS TABLE (kind text, instance_id uuid, series_id uuid, study_id uuid, version int, original_sha256 text, patient_ref uuid)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -29,7 +38,9 @@ DECLARE
   v_version int;
 BEGIN
   -- Patient: update demographics only when something changed (500 slices must not rewrite it 500 times).
+  v_patient := p_patient_ref;
   FOR attempt IN 1..3 LOOP
+    EXIT WHEN v_patient IS NOT NULL;
     INSERT INTO patient AS p (id, practice_id, patient_id, issuer, raw_patient_name, pet_name, owner_name, owner_family_name,
         species_description, species_code, breed_description, breed_code, breed_registration, sex, neutered, birth_date,
         microchip, responsible_person_role, responsible_organization, search_text, created_at, updated_at)
@@ -63,7 +74,9 @@ BEGIN
   END LOOP;
 
   -- Study: created once (with the site it came from), never rewritten by later instances.
+  v_study := p_study_ref;
   FOR attempt IN 1..3 LOOP
+    EXIT WHEN v_study IS NOT NULL;
     INSERT INTO study (id, practice_id, patient_ref_id, site_id, study_instance_uid, study_date, study_date_value, study_time,
         accession_number, study_description, referring_physician, study_id, institution_name,
         number_of_instances, number_of_series, modalities_in_study, last_instance_at, created_at, updated_at)
@@ -82,7 +95,10 @@ BEGIN
     EXIT WHEN v_study IS NOT NULL;
   END LOOP;
 
+  v_series := p_series_ref;
+  v_series_study := CASE WHEN p_series_ref IS NOT NULL THEN v_study END;
   FOR attempt IN 1..3 LOOP
+    EXIT WHEN v_series IS NOT NULL;
     INSERT INTO series (id, practice_id, study_id, series_instance_uid, modality, series_number, series_description,
         body_part_examined, number_of_instances, created_at, updated_at)
     VALUES (gen_random_uuid(), p_practice, v_study, p_series->>'seriesInstanceUid', p_series->>'modality',
@@ -130,7 +146,7 @@ BEGIN
         last_instance_at = now(), updated_at = now()
      WHERE s.id = v_study;
     END IF;
-    RETURN QUERY SELECT 'created'::text, v_instance, v_series, v_study, 1, NULL::text;
+    RETURN QUERY SELECT 'created'::text, v_instance, v_series, v_study, 1, NULL::text, v_patient;
     RETURN;
   END IF;
 
@@ -149,7 +165,7 @@ BEGIN
   EXECUTE 'SELECT iv.version FROM instance_version iv WHERE iv.instance_id = $1 AND iv.sha256 = $2 ORDER BY iv.version LIMIT 1'
     INTO v_same USING v_existing.id, p_instance->>'sha256';
   IF v_same IS NOT NULL THEN
-    RETURN QUERY SELECT 'duplicate'::text, v_existing.id, v_existing.series_id, v_study, v_same, NULL::text;
+    RETURN QUERY SELECT 'duplicate'::text, v_existing.id, v_existing.series_id, v_study, v_same, NULL::text, v_patient;
     RETURN;
   END IF;
   EXECUTE 'SELECT COALESCE(max(iv.version), 1) + 1 FROM instance_version iv WHERE iv.instance_id = $1'
@@ -159,7 +175,7 @@ BEGIN
       p_instance->>'objectKey', p_instance->>'transferSyntaxUid', p_received_from, now());
   -- The first-received bytes stay the served version; the conflict is flagged for a human.
   UPDATE instance i SET has_conflict = true, updated_at = now() WHERE i.id = v_existing.id;
-  RETURN QUERY SELECT 'conflict'::text, v_existing.id, v_existing.series_id, v_study, v_version, v_existing.sha256;
+  RETURN QUERY SELECT 'conflict'::text, v_existing.id, v_existing.series_id, v_study, v_version, v_existing.sha256, v_patient;
 END;
 $$;
 
@@ -173,15 +189,31 @@ DECLARE
   v_idx int := 0;
   v_failed int[] := '{}';
   r record;
+  v_practice uuid;
+  -- The rows of the last item recorded as new: the next item of the same patient, study or series
+  -- (items come sorted, so a CT batch is one patient, study and series) reuses them instead of
+  -- upserting and looking them up again. Rows an item wrote live on after its sub-block ends.
+  v_prev_practice uuid;
+  v_prev_patient jsonb;
+  v_prev_patient_ref uuid;
+  v_prev_study text;
+  v_prev_study_ref uuid;
+  v_prev_series text;
+  v_prev_series_ref uuid;
 BEGIN
   FOR v_item IN SELECT e.value FROM jsonb_array_elements(p_items) WITH ORDINALITY AS e(value, n) ORDER BY e.n LOOP
     idx := v_idx;
     req := (v_item->>'req')::int;
     v_req := p_requests->req;
     BEGIN
+      v_practice := (v_item->>'practice')::uuid;
       SELECT * INTO r FROM manual_record_instance(
-        (v_item->>'practice')::uuid, (v_item->>'site')::uuid, v_item->'patient', v_item->'study',
-        v_item->'series', v_item->'instance', v_item->>'actor');
+        v_practice, (v_item->>'site')::uuid, v_item->'patient', v_item->'study',
+        v_item->'series', v_item->'instance', v_item->>'actor',
+        CASE WHEN v_practice = v_prev_practice AND v_item->'patient' = v_prev_patient THEN v_prev_patient_ref END,
+        CASE WHEN v_practice = v_prev_practice AND v_item->'study'->>'studyInstanceUid' = v_prev_study THEN v_prev_study_ref END,
+        CASE WHEN v_practice = v_prev_practice AND v_item->'study'->>'studyInstanceUid' = v_prev_study
+              AND v_item->'series'->>'seriesInstanceUid' = v_prev_series THEN v_prev_series_ref END);
       kind := r.kind; instance_id := r.instance_id; series_id := r.series_id; study_id := r.study_id;
       version := r.version; original_sha256 := r.original_sha256; error := NULL;
       reason := CASE r.kind
@@ -195,6 +227,15 @@ BEGIN
               (CASE r.kind WHEN 'created' THEN 'STORED' WHEN 'duplicate' THEN 'DUPLICATE' ELSE 'CONFLICT' END)::receipt_status,
               reason, v_item->'instance'->>'sha256', (v_item->'instance'->>'byteSize')::bigint,
               (v_req->>'gateway')::uuid, (v_req->>'user')::uuid, (v_req->>'token')::uuid);
+      IF r.kind = 'created' THEN
+        v_prev_practice := v_practice;
+        v_prev_patient := v_item->'patient';
+        v_prev_patient_ref := r.patient_ref;
+        v_prev_study := v_item->'study'->>'studyInstanceUid';
+        v_prev_study_ref := r.study_id;
+        v_prev_series := v_item->'series'->>'seriesInstanceUid';
+        v_prev_series_ref := r.series_id;
+      END IF;
     EXCEPTION WHEN OTHERS THEN
       kind := 'error'; instance_id := NULL; series_id := NULL; study_id := NULL;
       version := NULL; original_sha256 := NULL; reason := NULL; error := SQLERRM;
