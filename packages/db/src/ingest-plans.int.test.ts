@@ -63,7 +63,7 @@ describe('manual_ingest_batch on a new database', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const plans: string[] = [];
-    client.on('notice', (n) => plans.push(n.message));
+    client.on('notice', (n) => plans.push(n.message ?? ''));
     await client.query("LOAD 'auto_explain'");
     await client.query('SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log');
     const call = async (n: number) => {
