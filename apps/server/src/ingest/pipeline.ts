@@ -5,8 +5,12 @@ import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, Reques
 export interface InstanceIo {
   /** Call when the run has read its source to the end (the next part can then be read). */
   consumed: () => void;
-  /** Records the verified, stored instance; resolves once its rows and receipt have committed. */
-  record: (rec: InstanceRecord) => Promise<RecordOutcome>;
+  /**
+   * Records the verified instance; resolves once its rows and receipt have committed. `durable`:
+   * the write of its object if still in flight; the rows are written meanwhile but commit only
+   * after it succeeded (if it fails, the record rejects with its error and nothing is committed).
+   */
+  record: (rec: InstanceRecord, durable?: Promise<unknown>) => Promise<RecordOutcome>;
 }
 
 /** Writes one part of a request (IngestRepo.writePart). */
@@ -14,6 +18,7 @@ export type PartWriter = (part: Omit<RequestPart, 'ctx'>) => Promise<PartResult>
 
 interface Pending {
   rec: InstanceRecord;
+  durable: Promise<unknown> | undefined;
   attempt: number;
   resolve: (o: RecordOutcome) => void;
   reject: (e: unknown) => void;
@@ -64,7 +69,7 @@ export class IngestPipeline {
       markConsumed = resolve;
     });
     this.active++;
-    const receipt = run({ consumed: markConsumed, record: (rec) => this.record(rec) });
+    const receipt = run({ consumed: markConsumed, record: (rec, durable) => this.record(rec, durable) });
     this.receipts.push(receipt);
     void receipt
       .then(
@@ -102,9 +107,9 @@ export class IngestPipeline {
     await Promise.allSettled(this.receipts);
   }
 
-  private record(rec: InstanceRecord, attempt = 1): Promise<RecordOutcome> {
+  private record(rec: InstanceRecord, durable: Promise<unknown> | undefined, attempt = 1): Promise<RecordOutcome> {
     return new Promise<RecordOutcome>((resolve, reject) => {
-      this.pending.push({ rec, attempt, resolve, reject });
+      this.pending.push({ rec, durable, attempt, resolve, reject });
       this.maybeWrite();
     });
   }
@@ -121,7 +126,14 @@ export class IngestPipeline {
   private maybeWrite(): void {
     const waiting = this.pending.length + this.writingRecords;
     const max = this.opts.maxBatch ?? 32;
-    if (this.pending.length === 0 || (waiting < this.active && this.pending.length < max)) return;
+    if (this.pending.length === 0) return;
+    // An instance whose object is still being written asks for its record right after parsing,
+    // while the next parts are still to be read: those records wait for the end of the input (or a
+    // full batch, or a full pipeline, whose reader waits for a slot) to be written together, while
+    // their objects' fsyncs run.
+    const full = this.active >= (this.opts.depth ?? 16);
+    const reading = !this.inputEnded && !full && this.pending.some((p) => p.durable);
+    if (this.pending.length < max && (waiting < this.active || reading)) return;
     const batch = this.pending.splice(0, max);
     // The last write of the request carries its audit event: input ended, every instance still
     // running is in this batch, and no earlier write is outstanding (its failures would change
@@ -134,7 +146,7 @@ export class IngestPipeline {
     this.writingRecords += batch.length;
     let result: PartResult;
     try {
-      result = await this.writeNow(batch.map((p) => p.rec), audit);
+      result = await this.writeNow(batch, audit);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -148,15 +160,17 @@ export class IngestPipeline {
   /** Resolves a record's promise; a transient failure is written again (at most 4 attempts). */
   private settleRecord(p: Pending, outcome: RecordOutcome | Error): void {
     if (!(outcome instanceof Error)) p.resolve(outcome);
-    else if (outcome instanceof RetryableRecordError && p.attempt < 4) this.record(p.rec, p.attempt + 1).then(p.resolve, p.reject);
+    else if (outcome instanceof RetryableRecordError && p.attempt < 4) this.record(p.rec, p.durable, p.attempt + 1).then(p.resolve, p.reject);
     else p.reject(outcome);
   }
 
-  private async writeNow(records: InstanceRecord[], audit: boolean): Promise<PartResult> {
+  private async writeNow(batch: Pending[], audit: boolean): Promise<PartResult> {
     this.writing++;
     const receipts = this.unsaved.splice(0);
+    const records = batch.map((p) => p.rec);
+    const durable = batch.some((p) => p.durable) ? batch.map((p) => p.durable) : undefined;
     try {
-      const result = await this.write({ records, receipts, audit });
+      const result = await this.write({ records, durable, receipts, audit });
       if (result.audited) this.audited = true;
       return result;
     } catch (err) {

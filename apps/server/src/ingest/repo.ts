@@ -3,6 +3,14 @@ import { GroupCommit } from './group-commit';
 import { recordError } from './record-errors';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
+/** Per record, the error of its object write still in flight, once they have all settled. */
+async function failuresOf(durable: RequestPart['durable']): Promise<(Error | undefined)[]> {
+  if (!durable) return [];
+  return (await Promise.allSettled(durable)).map((o) =>
+    o.status === 'fulfilled' ? undefined : o.reason instanceof Error ? o.reason : new Error(String(o.reason)),
+  );
+}
+
 /** One instance for manual_ingest_batch: the rows to upsert, who sent it, and its request. */
 interface RecordItem {
   req: number;
@@ -102,14 +110,64 @@ export class IngestRepo {
     return this.parts.submit(part);
   }
 
-  /** One round trip for a batch of parts: manual_ingest_batch (migration *_ingest_batch_receipts_audit). */
+  /**
+   * Writes a batch of parts. When objects of its records are still being written (`durable`), the
+   * rows are written meanwhile in an open transaction, which commits once every object is durable.
+   * If some fail, the transaction rolls back and the batch is written again without their records
+   * (each of those gets its object's error; its request's other records, receipts and audit event
+   * are still written, as when a put fails before its record).
+   */
   private async writeParts(parts: RequestPart[]): Promise<(PartResult | Error)[]> {
+    if (!parts.some((p) => p.durable)) return this.writeBatch(this.db.pool, parts);
+    const outcomes: PartResult['outcomes'][] = parts.map((p) => new Array(p.records.length));
+    // Per part: the records still to write and their positions in the caller's part.
+    let current = parts.map((part) => ({ part, positions: part.records.map((_, k) => k) }));
+    for (;;) {
+      const client = await this.db.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const written = await this.writeBatch(client, current.map((c) => c.part));
+        const failures = await Promise.all(current.map((c) => failuresOf(c.part.durable)));
+        if (failures.every((f) => f.every((e) => e === undefined))) {
+          await client.query('COMMIT');
+          return current.map((c, i) => {
+            const result = written[i]!;
+            if (result instanceof Error) return result;
+            c.positions.forEach((at, k) => {
+              outcomes[i]![at] = result.outcomes[k]!;
+            });
+            return { outcomes: outcomes[i]!, audited: result.audited };
+          });
+        }
+        await client.query('ROLLBACK');
+        current = current.map((c, i) => {
+          const keep = c.positions.map((_, k) => failures[i]![k] === undefined);
+          c.positions.forEach((at, k) => {
+            if (!keep[k]) outcomes[i]![at] = failures[i]![k]!;
+          });
+          const records = c.part.records.filter((_, k) => keep[k]);
+          const durable = c.part.durable?.filter((_, k) => keep[k]);
+          return { part: { ...c.part, records, durable }, positions: c.positions.filter((_, k) => keep[k]) };
+        });
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** One round trip for a batch of parts: manual_ingest_batch (migration *_ingest_batch_receipts_audit). */
+  private async writeBatch(db: Pick<Db['pool'], 'query'>, parts: RequestPart[]): Promise<(PartResult | Error)[]> {
     const items = parts.flatMap((part, req) => part.records.map((rec) => toItem(req, part.ctx, rec)));
     const position = parts.flatMap((part) => part.records.map((_, i) => i));
     // A stable lock order (patient, study, series) across batches of different processes keeps
     // them from deadlocking each other; results are mapped back to the callers' order.
     const order = items.map((_, i) => i).sort((a, b) => compareLockOrder(items[a]!, items[b]!));
-    const { rows } = await this.db.pool.query<BatchRow>({
+    const { rows } = await db.query<BatchRow>({
       name: 'ingest_batch',
       text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
       values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest))],

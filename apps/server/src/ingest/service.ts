@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
 import { followUpJobs, type JobProducer, type PendingJob } from '@vetpacs/jobs';
-import type { ObjectStore } from '@vetpacs/storage';
+import { type ObjectStore, sha256Hex } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
 import { type InstanceIo, IngestPipeline } from './pipeline';
@@ -192,27 +192,25 @@ export class IngestService implements UploadIngestor {
       return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
     }
 
-    // 2. Store: from memory when complete, else header + the rest streamed (the collector keeps
-    //    walking fragment items as the bytes pass).
     const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
+    if (ended) return this.#ingestWhole(key, head, header, ctx, expect, io, reject);
+
+    // 2. Store the header and stream the rest (the collector keeps walking fragment items as the
+    //    bytes pass).
     const limit = this.limits.maxInstanceBytes;
-    // A complete instance is handed over as the chunks it arrived in (written with one writev,
-    // never joined into a copy: for 0.5 MB CT slices the copy was a measurable share of ingest).
-    const body = ended
-      ? head
-      : Readable.from(
-          (async function* () {
-            yield* head;
-            head.length = 0;
-            for (let r = await it.next(); !r.done; r = await it.next()) {
-              collector.push(r.value);
-              if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
-              yield r.value;
-            }
-            io.consumed();
-          })(),
-          { objectMode: false },
-        );
+    const body = Readable.from(
+      (async function* () {
+        yield* head;
+        head.length = 0;
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          collector.push(r.value);
+          if (collector.bytesReceived > limit) throw new IngestRejection('TOO_LARGE', `instance exceeds the ${limit}-byte limit`);
+          yield r.value;
+        }
+        io.consumed();
+      })(),
+      { objectMode: false },
+    );
     let stored: { key: string; size: number; sha256: string };
     try {
       // The key embeds a random suffix and nothing refers to it before this resolves: see PutOptions.unique.
@@ -233,7 +231,7 @@ export class IngestService implements UploadIngestor {
     // 3. Verify what arrived, then index. Anything that fails from here removes the object again.
     let parsed: ParsedInstance;
     try {
-      parsed = ended ? header : collector.finish();
+      parsed = collector.finish();
     } catch (err) {
       await this.deps.store.delete(key);
       if (err instanceof DicomValidationError) return reject(err.code, err.message, ids);
@@ -257,6 +255,64 @@ export class IngestService implements UploadIngestor {
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
       throw err;
     }
+    return this.#settle(ctx, parsed, stored, outcome, expect);
+  }
+
+  /**
+   * An instance complete in memory (most CT/MR slices, tiny studies): hashed and checked first, then
+   * its object is written while its rows are: the record commits only once the object is durable
+   * (IngestPipeline's `durable`), so a request's database write no longer waits for its fsyncs. It
+   * is handed to the store as the chunks it arrived in (one writev, never joined into a copy: for
+   * 0.5 MB CT slices the copy was a measurable share of ingest).
+   */
+  async #ingestWhole(
+    key: string,
+    chunks: Buffer[],
+    parsed: ParsedInstance,
+    ctx: IngestContext,
+    expect: Expectation,
+    io: InstanceIo,
+    reject: (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt,
+  ): Promise<InstanceReceipt> {
+    const ids = { sopInstanceUid: parsed.sopInstanceUid, studyInstanceUid: parsed.studyInstanceUid, seriesInstanceUid: parsed.seriesInstanceUid };
+    const stored = { key, size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
+    const hashes = { sha256: stored.sha256, size: stored.size };
+    if (expect.sha256 && expect.sha256 !== stored.sha256) {
+      return reject('HASH_MISMATCH', `SHA-256 of the received bytes (${stored.sha256}) differs from the declared ${expect.sha256}`, { ...ids, ...hashes });
+    }
+    if (expect.size !== undefined && expect.size !== stored.size) {
+      return reject('SIZE_MISMATCH', `received ${stored.size} bytes, declared ${expect.size}`, { ...ids, ...hashes });
+    }
+    // The key embeds a random suffix and nothing refers to it before the record commits: see PutOptions.unique.
+    const writing = this.deps.store.put(key, chunks, { contentType: 'application/dicom', unique: true, expectedSha256: stored.sha256, expectedSize: stored.size });
+    const written = writing.then(
+      () => true,
+      () => false,
+    );
+    let outcome: RecordOutcome;
+    try {
+      outcome = await io.record(toInstanceRecord(parsed, stored), writing);
+    } catch (err) {
+      // A failed put left no object (the store's guarantee) and nothing was committed for it.
+      if (!(await written)) throw await writing.catch((e: unknown) => e);
+      await this.deps.store.delete(key).catch(() => {});
+      if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
+      throw err;
+    }
+    return this.#settle(ctx, parsed, stored, outcome, expect);
+  }
+
+  /** The receipt of a recorded instance: a duplicate's copy is deleted, a conflict audited, a new one followed up. */
+  async #settle(
+    ctx: IngestContext,
+    parsed: ParsedInstance,
+    stored: { key: string; size: number; sha256: string },
+    outcome: RecordOutcome,
+    expect: Expectation,
+  ): Promise<InstanceReceipt> {
+    const key = stored.key;
+    const ids = { sopInstanceUid: parsed.sopInstanceUid, studyInstanceUid: parsed.studyInstanceUid, seriesInstanceUid: parsed.seriesInstanceUid };
+    const hashes = { sha256: stored.sha256, size: stored.size };
     const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: parsed.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
     if (outcome.kind === 'duplicate') {
       await this.deps.store.delete(key);

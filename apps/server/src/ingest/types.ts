@@ -122,6 +122,12 @@ export type RecordOutcome = (
 export interface RequestPart {
   ctx: IngestContext;
   records: InstanceRecord[];
+  /**
+   * Per record, the write of its object when it is still in flight: the rows are written
+   * meanwhile, and the transaction commits only after every such write has made its object
+   * durable (a row never refers to an object that a crash could lose).
+   */
+  durable?: (Promise<unknown> | undefined)[];
   receipts: InstanceReceipt[];
   audit: boolean;
 }
