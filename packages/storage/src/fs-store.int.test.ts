@@ -148,6 +148,17 @@ describe('FsObjectStore specifics', () => {
     expect((await stat(path.join(root, 'prune', 'keep'))).isFile()).toBe(true);
   });
 
+  it("a unique put of a body in memory returns the caller's hash of those buffers instead of hashing again", async () => {
+    const store = new FsObjectStore(root);
+    const chunks = [Buffer.from('first part '), Buffer.from('second part')];
+    // A value the bytes do not hash to: only the caller's hint can produce it.
+    const hint = 'f'.repeat(64);
+    expect(await store.put('known/hinted', chunks, { unique: true, knownSha256: hint })).toMatchObject({ sha256: hint, size: 22 });
+    expect(await readFile(path.join(root, 'known', 'hinted'), 'utf8')).toBe('first part second part');
+    // Without the hint, the store hashes.
+    expect((await store.put('known/plain', chunks, { unique: true })).sha256).toBe(sha256Hex(chunks));
+  });
+
   it('unique puts refuse an existing key without touching it, and recreate a shard directory pruned under them', async () => {
     const store = new FsObjectStore(root);
     await store.put('uniq/shard/a', Buffer.from('first'), { unique: true });

@@ -14,7 +14,7 @@ import {
 } from './errors';
 import { sharedBlockHasher } from './block-hasher';
 import { SmallFileWriter } from './small-file-writer';
-import { AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool, writePadded } from './direct-io';
+import { type AlignedBlockPool, alignUp, DIRECT_CREATE_FLAGS, DirectFileSink, O_DIRECT, sharedBlockPool, writePadded } from './direct-io';
 import { BatchedFileSink, writeAllAt } from './file-sink';
 import { HashingPassThrough, sha256Hex } from './hashing';
 import { readAhead } from './read-ahead';
@@ -167,10 +167,11 @@ export class FsObjectStore implements ObjectStore {
   async #putInPlace(key: string, target: string, body: PutBody, opts: PutOptions): Promise<PutResult> {
     const dir = path.dirname(target);
     if (!(body instanceof Readable)) {
-      // Whole object in memory (small instances): hash it, then write, fsync, close — no streams.
+      // Whole object in memory (small instances): hash it (unless the caller did), then write,
+      // fsync, close — no streams.
       // Chunks are written with one writev, not joined into a copy first.
       const chunks = Buffer.isBuffer(body) ? [body] : body;
-      const result = { size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
+      const result = { size: chunks.reduce((n, c) => n + c.length, 0), sha256: opts.knownSha256 ?? sha256Hex(chunks) };
       assertIntegrity(key, opts, result.size, result.sha256);
       const direct = this.#directIo && result.size >= DIRECT_MIN_BYTES && result.size <= this.#blocks.blockBytes;
       if (!direct) return this.#putSmall(key, target, chunks, result, opts);

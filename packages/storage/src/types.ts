@@ -8,6 +8,13 @@ export interface PutOptions {
   expectedSize?: number;
   /** Reject (and store nothing) unless the bytes hash to this SHA-256 (hex, any case). */
   expectedSha256?: string;
+  /**
+   * For a body given in memory (a Buffer or chunks): its SHA-256 (hex), already computed by the
+   * caller from these very buffers. A `unique` put on the filesystem store returns it instead of
+   * hashing the bytes a second time (ingest hashes a small instance before its put, to record it
+   * while the put runs); other puts, and S3 uploads, hash the bytes as usual.
+   */
+  knownSha256?: string;
   /** Refuse to overwrite: throw ObjectExistsError when the key already holds an object. */
   ifNoneMatch?: boolean;
   /**

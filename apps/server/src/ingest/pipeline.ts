@@ -78,7 +78,7 @@ export class IngestPipeline {
       )
       .then(markConsumed);
     await consumed;
-    while (this.active >= (this.opts.depth ?? 16)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    while (this.active >= this.depth) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /**
@@ -107,6 +107,11 @@ export class IngestPipeline {
     await Promise.allSettled(this.receipts);
   }
 
+  /** Instances in flight at most (see the class comment). */
+  private get depth(): number {
+    return this.opts.depth ?? 16;
+  }
+
   private record(rec: InstanceRecord, durable: Promise<unknown> | undefined, attempt = 1): Promise<RecordOutcome> {
     return new Promise<RecordOutcome>((resolve, reject) => {
       this.pending.push({ rec, durable, attempt, resolve, reject });
@@ -131,7 +136,7 @@ export class IngestPipeline {
     // while the next parts are still to be read: those records wait for the end of the input (or a
     // full batch, or a full pipeline, whose reader waits for a slot) to be written together, while
     // their objects' fsyncs run.
-    const full = this.active >= (this.opts.depth ?? 16);
+    const full = this.active >= this.depth;
     const reading = !this.inputEnded && !full && this.pending.some((p) => p.durable);
     if (this.pending.length < max && (waiting < this.active || reading)) return;
     const batch = this.pending.splice(0, max);

@@ -133,7 +133,6 @@ export class IngestRepo {
           await client.query('COMMIT');
           return current.map((c, i) => {
             const result = written[i]!;
-            if (result instanceof Error) return result;
             c.positions.forEach((at, k) => {
               outcomes[i]![at] = result.outcomes[k]!;
             });
@@ -161,7 +160,7 @@ export class IngestRepo {
   }
 
   /** One round trip for a batch of parts: manual_ingest_batch (migration *_ingest_batch_receipts_audit). */
-  private async writeBatch(db: Pick<Db['pool'], 'query'>, parts: RequestPart[]): Promise<(PartResult | Error)[]> {
+  private async writeBatch(db: Pick<Db['pool'], 'query'>, parts: RequestPart[]): Promise<PartResult[]> {
     const items = parts.flatMap((part, req) => part.records.map((rec) => toItem(req, part.ctx, rec)));
     const position = parts.flatMap((part) => part.records.map((_, i) => i));
     // A stable lock order (patient, study, series) across batches of different processes keeps

@@ -30,6 +30,21 @@ export interface Expectation {
   member?: string;
 }
 
+/** A REJECTED receipt for one instance (with the caller's member name). */
+type Reject = (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt;
+
+const idsOf = (p: ParsedInstance) => ({ sopInstanceUid: p.sopInstanceUid, studyInstanceUid: p.studyInstanceUid, seriesInstanceUid: p.seriesInstanceUid });
+const hashesOf = (stored: { size: number; sha256: string }) => ({ sha256: stored.sha256, size: stored.size });
+
+/** Why the received bytes are not what the caller declared (bundle manifest, upload metadata), if they are not. */
+function declaredMismatch(expect: Expectation, got: { size: number; sha256: string }): { code: string; reason: string } | undefined {
+  if (expect.sha256 && expect.sha256 !== got.sha256) {
+    return { code: 'HASH_MISMATCH', reason: `SHA-256 of the received bytes (${got.sha256}) differs from the declared ${expect.sha256}` };
+  }
+  if (expect.size !== undefined && expect.size !== got.size) return { code: 'SIZE_MISMATCH', reason: `received ${got.size} bytes, declared ${expect.size}` };
+  return undefined;
+}
+
 /**
  * The ingest pipeline shared by tus uploads, bundles and STOW-RS. Per instance, streaming:
  * parse the header while the bytes flow to the object store (only the header is buffered), verify,
@@ -149,7 +164,7 @@ export class IngestService implements UploadIngestor {
       }
       io.consumed();
     };
-    const reject = (code: string, reason: string, extra: Partial<InstanceReceipt> = {}): InstanceReceipt => ({
+    const reject: Reject = (code, reason, extra = {}) => ({
       status: 'REJECTED', code, reason, member: expect.member, ...extra,
     });
     const tooLarge = () => reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
@@ -186,7 +201,7 @@ export class IngestService implements UploadIngestor {
       }
       throw err;
     }
-    const ids = { sopInstanceUid: header.sopInstanceUid, studyInstanceUid: header.studyInstanceUid, seriesInstanceUid: header.seriesInstanceUid };
+    const ids = idsOf(header);
     if (ctx.requiredStudyInstanceUid && header.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
       await drain();
       return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
@@ -237,25 +252,12 @@ export class IngestService implements UploadIngestor {
       if (err instanceof DicomValidationError) return reject(err.code, err.message, ids);
       throw err;
     }
-    const hashes = { sha256: stored.sha256, size: stored.size };
-    if (expect.sha256 && expect.sha256 !== stored.sha256) {
+    const mismatch = declaredMismatch(expect, stored);
+    if (mismatch) {
       await this.deps.store.delete(key);
-      return reject('HASH_MISMATCH', `SHA-256 of the received bytes (${stored.sha256}) differs from the declared ${expect.sha256}`, { ...ids, ...hashes });
+      return reject(mismatch.code, mismatch.reason, { ...ids, ...hashesOf(stored) });
     }
-    if (expect.size !== undefined && expect.size !== stored.size) {
-      await this.deps.store.delete(key);
-      return reject('SIZE_MISMATCH', `received ${stored.size} bytes, declared ${expect.size}`, { ...ids, ...hashes });
-    }
-
-    let outcome: RecordOutcome;
-    try {
-      outcome = await io.record(toInstanceRecord(parsed, stored));
-    } catch (err) {
-      await this.deps.store.delete(key).catch(() => {});
-      if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
-      throw err;
-    }
-    return this.#settle(ctx, parsed, stored, outcome, expect);
+    return this.#record(ctx, parsed, stored, expect, io, reject);
   }
 
   /**
@@ -263,7 +265,7 @@ export class IngestService implements UploadIngestor {
    * its object is written while its rows are: the record commits only once the object is durable
    * (IngestPipeline's `durable`), so a request's database write no longer waits for its fsyncs. It
    * is handed to the store as the chunks it arrived in (one writev, never joined into a copy: for
-   * 0.5 MB CT slices the copy was a measurable share of ingest).
+   * 0.5 MB CT slices the copy was a measurable share of ingest), with the hash taken here.
    */
   async #ingestWhole(
     key: string,
@@ -272,47 +274,48 @@ export class IngestService implements UploadIngestor {
     ctx: IngestContext,
     expect: Expectation,
     io: InstanceIo,
-    reject: (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt,
+    reject: Reject,
   ): Promise<InstanceReceipt> {
-    const ids = { sopInstanceUid: parsed.sopInstanceUid, studyInstanceUid: parsed.studyInstanceUid, seriesInstanceUid: parsed.seriesInstanceUid };
     const stored = { key, size: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256Hex(chunks) };
-    const hashes = { sha256: stored.sha256, size: stored.size };
-    if (expect.sha256 && expect.sha256 !== stored.sha256) {
-      return reject('HASH_MISMATCH', `SHA-256 of the received bytes (${stored.sha256}) differs from the declared ${expect.sha256}`, { ...ids, ...hashes });
-    }
-    if (expect.size !== undefined && expect.size !== stored.size) {
-      return reject('SIZE_MISMATCH', `received ${stored.size} bytes, declared ${expect.size}`, { ...ids, ...hashes });
-    }
+    const mismatch = declaredMismatch(expect, stored);
+    if (mismatch) return reject(mismatch.code, mismatch.reason, { ...idsOf(parsed), ...hashesOf(stored) });
     // The key embeds a random suffix and nothing refers to it before the record commits: see PutOptions.unique.
-    const writing = this.deps.store.put(key, chunks, { contentType: 'application/dicom', unique: true, expectedSha256: stored.sha256, expectedSize: stored.size });
-    const written = writing.then(
-      () => true,
-      () => false,
+    const writing = this.deps.store.put(key, chunks, { contentType: 'application/dicom', unique: true, knownSha256: stored.sha256 });
+    return this.#record(ctx, parsed, stored, expect, io, reject, writing);
+  }
+
+  /**
+   * Records a verified instance and returns its receipt: a duplicate's copy is deleted, a conflict
+   * audited, a new instance followed up. `writing`: its put, if still in flight (the record commits
+   * only once it succeeded). A failed record removes the object again.
+   */
+  async #record(
+    ctx: IngestContext,
+    parsed: ParsedInstance,
+    stored: { key: string; size: number; sha256: string },
+    expect: Expectation,
+    io: InstanceIo,
+    reject: Reject,
+    writing?: Promise<unknown>,
+  ): Promise<InstanceReceipt> {
+    const key = stored.key;
+    const ids = idsOf(parsed);
+    const hashes = hashesOf(stored);
+    const putFailure = writing?.then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('put failed'),
     );
     let outcome: RecordOutcome;
     try {
       outcome = await io.record(toInstanceRecord(parsed, stored), writing);
     } catch (err) {
       // A failed put left no object (the store's guarantee) and nothing was committed for it.
-      if (!(await written)) throw await writing.catch((e: unknown) => e);
+      const failed = await putFailure;
+      if (failed !== undefined) throw failed;
       await this.deps.store.delete(key).catch(() => {});
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
       throw err;
     }
-    return this.#settle(ctx, parsed, stored, outcome, expect);
-  }
-
-  /** The receipt of a recorded instance: a duplicate's copy is deleted, a conflict audited, a new one followed up. */
-  async #settle(
-    ctx: IngestContext,
-    parsed: ParsedInstance,
-    stored: { key: string; size: number; sha256: string },
-    outcome: RecordOutcome,
-    expect: Expectation,
-  ): Promise<InstanceReceipt> {
-    const key = stored.key;
-    const ids = { sopInstanceUid: parsed.sopInstanceUid, studyInstanceUid: parsed.studyInstanceUid, seriesInstanceUid: parsed.seriesInstanceUid };
-    const hashes = { sha256: stored.sha256, size: stored.size };
     const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: parsed.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
     if (outcome.kind === 'duplicate') {
       await this.deps.store.delete(key);
