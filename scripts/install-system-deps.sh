@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the test suite and dev tools use: dcmtk (real DICOM peers and fixture tools) and
-# chromium (browser e2e). Idempotent; needs root (or sudo) and Debian's apt.
+# Debian packages the test suite and dev tools use: dcmtk (real DICOM peers and fixture tools),
+# chromium (browser e2e) and strace (the file writer's durability test reads its system calls).
+# Idempotent; needs root (or sudo) and Debian's apt.
 set -euo pipefail
 need=()
 command -v storescu >/dev/null 2>&1 || need+=(dcmtk)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "[system-deps] apt-get install ${need[*]}" >&2

@@ -65,6 +65,46 @@ describe('SmallFileWriter (worker threads, real filesystem)', () => {
     expect(await readFile(file, 'utf8')).toBe('durable');
   });
 
+  it('answers only after every file, its directory and a new directory\'s entry in its parent are fsynced (read with strace)', async () => {
+    const root = await mkdtemp(path.join(dir, 'traced-'));
+    const script = path.join(root, 'batch.mts');
+    const names = ['s1/x1', 's1/x2', 's2/y1', 's3/z1'];
+    await writeFile(
+      script,
+      `import { SmallFileWriter } from ${JSON.stringify(path.resolve(import.meta.dirname, 'small-file-writer.ts'))};\n` +
+        'const writer = new SmallFileWriter(1);\n' +
+        `await Promise.all(${JSON.stringify(names)}.map((n) => writer.write({ file: ${JSON.stringify(`${root}/store/`)} + n, chunks: [Buffer.from(n)] })));\n` +
+        "process.stdout.write('ANSWERED\\n');\n" +
+        'await writer.close();\n',
+    );
+    const log = path.join(root, 'strace.log');
+    // -f: the writer thread and libuv's pool; -y: each descriptor shown with its path.
+    execFileSync('strace', ['-f', '-y', '-e', 'trace=fsync,write', '-o', log, process.execPath, '--import', 'tsx', script], { encoding: 'utf8' });
+    // Completed fsyncs (by path) in the order they returned, up to the line that printed ANSWERED.
+    const synced: string[] = [];
+    const pendingByThread = new Map<string, string>();
+    let answered = false;
+    for (const line of (await readFile(log, 'utf8')).split('\n')) {
+      const [tid = '', rest = ''] = line.split(/ (.*)/s);
+      if (/write\(1<[^>]*>, "ANSWERED/.test(rest)) {
+        answered = true;
+        break;
+      }
+      const call = /^fsync\(\d+<([^>]+)>(\)\s+= 0| <unfinished)/.exec(rest);
+      if (call?.[2]?.startsWith(')')) synced.push(call[1]!);
+      else if (call) pendingByThread.set(tid, call[1]!);
+      else if (/^<\.\.\. fsync resumed>\)\s+= 0/.test(rest) && pendingByThread.has(tid)) synced.push(pendingByThread.get(tid)!);
+    }
+    expect(answered).toBe(true);
+    const store = path.join(root, 'store');
+    // Each file; each shard directory (holding the files' entries); the store directory (holding
+    // the new shard directories' entries); the root (holding the new store directory's entry).
+    for (const n of names) expect(synced).toContain(path.join(store, n));
+    for (const shard of ['s1', 's2', 's3']) expect(synced).toContain(path.join(store, shard));
+    expect(synced).toContain(store);
+    expect(synced).toContain(root);
+  });
+
   it('starts its threads again after close()', async () => {
     await writer.close();
     await writer.write({ file: path.join(dir, 'after-close'), chunks: [Buffer.from('again')] });

@@ -46,9 +46,10 @@ function inFlight(thread: Thread): number {
 
 /**
  * Writes small objects held in memory (below the direct-I/O size) on worker threads: each file of a
- * batch created and written with synchronous calls, then all of the batch's files fsynced side by
- * side (on libuv's pool, hopped to from the writer thread, not from the server's JavaScript
- * thread) and closed, then each directory fsynced once.
+ * batch created and written with synchronous calls, then every fsync of the batch side by side —
+ * the files', each directory's once, and the parent's of a directory whose entry is not yet known
+ * durable (on libuv's pool, hopped to from the writer thread, not from the server's JavaScript
+ * thread) — and the files closed.
  *
  * Why: through libuv's thread pool those are 7–8 hops per object, and on our VMs each hop costs the
  * server's one JavaScript thread ~50–75 µs (a futex wake of an idle pool thread is an IPI, a VM
@@ -193,14 +194,18 @@ function smallFileWorkerMain(): void {
   };
 
   /**
-   * Creates `dir` and its missing parents, fsyncing each new entry's parent — synchronously, so no
-   * other batch of this thread can put a file in the new directory and answer before its entry is
-   * durable.
+   * Creates `dir` and its missing parents. The entries of new parents are fsynced here,
+   * synchronously (a new practice's first object: rare). The entry of `dir` itself is not: it is
+   * not marked durable, so the batch fsyncs its parent with the batch's other fsyncs (writeBatch),
+   * as for any directory this thread has not made durable — also when a later batch puts a file in
+   * it before that fsync is done. An empty store's first few thousand objects each make a shard
+   * directory: fsynced one by one here, a request's ten tiny instances waited for up to ten
+   * journal commits in a row.
    */
   const makeDir = (dir: string) => {
     const made = fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     if (!made) return;
-    for (let d = dir; d !== path.dirname(made); d = path.dirname(d)) {
+    for (let d = path.dirname(dir); d !== path.dirname(made); d = path.dirname(d)) {
       const fd = openDir(path.dirname(d));
       try {
         fs.fsyncSync(fd);
@@ -236,32 +241,28 @@ function smallFileWorkerMain(): void {
     return { code: e.code, syscall: e.syscall, message: e.message ?? String(err) };
   };
 
-  /**
-   * Creates and writes `file` synchronously (everything before the first await), then fsyncs and
-   * closes it; a file that fails after its creation is removed again.
-   */
-  const writeFile = async (file: string, bytes: Uint8Array): Promise<void> => {
-    const fd = create(file);
-    const errors: unknown[] = [];
+  const writeAll = (fd: number, bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length; ) {
+      const n = fs.writeSync(fd, bytes, at, bytes.length - at, at);
+      if (n === 0) throw Object.assign(new Error('write wrote nothing'), { code: 'EIO', syscall: 'write' });
+      at += n;
+    }
+  };
+
+  /** fsync, then close (both attempted); rejects with the first error. */
+  const syncAndClose = async (fd: number): Promise<void> => {
+    let failure: unknown;
     try {
-      for (let at = 0; at < bytes.length; ) {
-        const n = fs.writeSync(fd, bytes, at, bytes.length - at, at);
-        if (n === 0) throw Object.assign(new Error('write wrote nothing'), { code: 'EIO', syscall: 'write' });
-        at += n;
-      }
       await fsync(fd);
     } catch (err) {
-      errors.push(err);
+      failure = err;
     }
     try {
       fs.closeSync(fd);
     } catch (err) {
-      errors.push(err);
+      failure ??= err;
     }
-    if (errors.length) {
-      removeQuietly(file);
-      throw errors[0];
-    }
+    if (failure !== undefined) throw failure;
   };
 
   const fsyncDir = async (dir: string) => {
@@ -274,17 +275,44 @@ function smallFileWorkerMain(): void {
   };
 
   /**
-   * One batch: every file created and written (the synchronous start of each writeFile), their
-   * fsyncs side by side, then each directory fsynced once — with its parent too, the first time
-   * this thread uses a directory it did not create (see durableDirs). A file that fails at any
-   * step is removed and reported; the others are not affected (a failed directory fsync fails that
-   * directory's files).
+   * One batch: every file created and written (synchronously), then every fsync the batch needs
+   * side by side — each file's, each directory's once, and each directory's parent once where this
+   * thread has not made the directory's own entry durable before (see durableDirs and makeDir) —
+   * so they share the disk's journal commits instead of waiting for one round after another.
+   * Issuing a directory's fsync together with its files' is safe: the files' entries exist before
+   * any fsync is issued. A file that fails at any step is removed and reported; the others are not
+   * affected (a failed directory fsync fails that directory's files).
    */
   const writeBatch = async (files: WriteBatch['files']): Promise<(WriteFailure | null)[]> => {
-    const failures = await Promise.all(files.map(({ file, bytes }) => writeFile(file, bytes).then(() => null, failureOf)));
+    const failures: (WriteFailure | null)[] = files.map(() => null);
+    const created: boolean[] = files.map(() => false);
     const byDir = new Map<string, number[]>();
-    files.forEach(({ file }, i) => {
-      if (failures[i]) return;
+    const syncs: Promise<void>[] = [];
+    files.forEach(({ file, bytes }, i) => {
+      let fd: number;
+      try {
+        fd = create(file);
+      } catch (err) {
+        failures[i] = failureOf(err); // not created (an existing file is left alone)
+        return;
+      }
+      created[i] = true;
+      try {
+        writeAll(fd, bytes);
+      } catch (err) {
+        failures[i] = failureOf(err);
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // the write's error is the one to report
+        }
+        return;
+      }
+      syncs.push(
+        syncAndClose(fd).catch((err) => {
+          failures[i] ??= failureOf(err);
+        }),
+      );
       const dir = path.dirname(file);
       const members = byDir.get(dir);
       if (members) members.push(i);
@@ -298,19 +326,20 @@ function smallFileWorkerMain(): void {
       parents.set(parent, synced);
       return synced;
     };
-    await Promise.all(
-      [...byDir].map(async ([dir, members]) => {
-        try {
-          await Promise.all([fsyncDir(dir), durableDirs.has(dir) ? undefined : parentOf(dir)]);
-          markDurable(dir);
-        } catch (err) {
-          for (const i of members) {
-            failures[i] = failureOf(err);
-            removeQuietly(files[i]!.file);
-          }
-        }
-      }),
-    );
+    for (const [dir, members] of byDir) {
+      syncs.push(
+        Promise.all([fsyncDir(dir), durableDirs.has(dir) ? undefined : parentOf(dir)]).then(
+          () => markDurable(dir),
+          (err) => {
+            for (const i of members) failures[i] ??= failureOf(err);
+          },
+        ),
+      );
+    }
+    await Promise.all(syncs);
+    files.forEach(({ file }, i) => {
+      if (created[i] && failures[i]) removeQuietly(file);
+    });
     return failures;
   };
 
