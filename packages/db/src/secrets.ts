@@ -3,12 +3,13 @@
  * plain SHA-256 is enough to store them (nothing to brute-force); passwords are human-chosen and
  * get argon2id.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 
 /** SHA-256 hex of a UTF-8 string. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  // One-shot: no Hash object per call (ingest derives every object key's shard from one).
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time comparison of two hex digests (false when the lengths differ). */

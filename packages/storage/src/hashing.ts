@@ -1,12 +1,13 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** SHA-256 of a buffer as lowercase hex (the form recorded at ingest and compared everywhere). */
 export function sha256Hex(data: Buffer | Uint8Array | readonly Uint8Array[]): string {
-  const hash = createHash('sha256');
-  if (data instanceof Uint8Array) hash.update(data);
-  else for (const chunk of data) hash.update(chunk);
-  return hash.digest('hex');
+  if (data instanceof Uint8Array) return hash('sha256', data, 'hex');
+  if (data.length === 1) return hash('sha256', data[0]!, 'hex'); // one-shot: no Hash object
+  const h = createHash('sha256');
+  for (const chunk of data) h.update(chunk);
+  return h.digest('hex');
 }
 
 /** Incremental SHA-256 + byte counter, for code that reads a stream itself (S3 multipart). */
