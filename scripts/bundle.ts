@@ -58,7 +58,8 @@ await build({
   format: 'esm',
   target: 'node24',
   sourcemap: true,
-  // Readable stack traces in production logs (node --enable-source-maps).
+  // Function names in production stack traces; the .map maps lines to the sources (run with
+  // NODE_OPTIONS=--enable-source-maps: the server is started without it, scripts/runtime.ts).
   keepNames: true,
   logLevel: 'warning',
   plugins: [inPlace],

@@ -1,16 +1,21 @@
 /**
  * How the production processes are launched (scripts/start.ts, the benchmarks, infra/docker).
  *
- * Server: a 4 MB young generation instead of V8's default 16 MB semi-spaces. A streaming upload
- * allocates a 64 KB network buffer per socket read; a small young generation collects those (and
- * their off-heap bytes) sooner: peak RSS while a 2 GB study streams in was 361 MB at 16 MB, 289-306
- * at 8 MB, 283-301 at 6 MB, 229-259 at 4 MB and 228-235 at 2 MB (docs/benchmarks.md, "Ingest" and
- * "Young generation size"). Below 4 MB, scavenges cost tiny instances dearly: STOW of 2,000 tiny
- * instances at concurrency 4 took 2.8-3.0 s of server CPU at 4 MB against 3.3 at 2 MB (599-621 ->
- * 683-692 inst/s), radiographs are the same or better (250-300 MB/s both), and 1000-row QIDO
- * answers fit (p50 39-44 ms at 4 MB, 47-50 at 2 MB, 55-63 at 1 MB on the 1M-instance index).
+ * Server: an 8 MB young generation instead of V8's default 16 MB semi-spaces, `--expose-gc` for
+ * ExternalMemoryScavenger (apps/server/src/lib/external-memory-scavenger.ts), and no source maps.
+ * - Tiny instances want a large young generation: each request's records live for the ~10 ms of
+ *   its database write, and a small one promotes them to the old generation, whose collections
+ *   then cost the most CPU of ingest (`many` at c4: server CPU −10–30 % at 8 or 16 MB against 4).
+ * - Streaming wants a small one: every 64 KB socket or file read is a Buffer whose bytes live off
+ *   the heap until a scavenge collects it, so peak RSS while a 2 GB study streamed in was 361 MB
+ *   at 16 MB, 289–306 at 8 MB and 229–259 at 4 MB. The scavenger runs a scavenge whenever off-heap
+ *   memory grew by 8 MB, which keeps 8 MB at 219–251 MB.
+ * - `--enable-source-maps` cost ~30 MB of RSS: pino resolves its caller's file at startup
+ *   (util.getCallSites), which parses the bundle's source map and keeps it (11 MB of heap). Stack
+ *   traces name bundle lines (function names are kept); NODE_OPTIONS=--enable-source-maps maps
+ *   them to the sources when wanted. Measurements: docs/benchmarks.md, "Young generation size".
  */
-export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=4'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc'];
 export const WORKER_NODE_FLAGS = ['--enable-source-maps'];
 
 /**

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { buildServer } from './app';
 import { loadServerConfig } from './config';
 import { closeServerDeps, createServerDeps } from './deps';
+import { ExternalMemoryScavenger } from './lib/external-memory-scavenger';
 
 /** One server process: config → deps → app → listen; SIGINT/SIGTERM shut down in reverse order. */
 async function serve() {
@@ -9,12 +10,14 @@ async function serve() {
   const deps = createServerDeps(config);
   const app = await buildServer({ config, deps });
   await app.listen({ host: config.HOST, port: config.PORT });
+  const stopScavenger = ExternalMemoryScavenger.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, 'shutting down');
+    stopScavenger?.();
     await app.close(); // stop accepting, finish in-flight requests
     await closeServerDeps(deps);
     process.exit(0);
