@@ -90,13 +90,16 @@ export class IngestRepo {
   constructor(private readonly db: Db) {
     // At most 32 instances per batch: each is a subtransaction that writes, and Postgres caches
     // only 64 subtransaction ids per backend before every other session's snapshots get slower.
-    // Two lanes: while one batch is in Postgres (~8 ms for ten tiny instances), the next can be
-    // written by a second backend instead of waiting for the first commit; with one lane the two
-    // CPUs sat partly idle under four parallel uploads (`many` c4 +5–8 % over 14 alternating
-    // rounds, docs/benchmarks.md). Batches that share a patient, study or series row then wait for
-    // each other's lock; the lock order below keeps them from deadlocking, and a deadlock with
-    // another process is retried (RetryableRecordError).
-    this.parts = new GroupCommit((parts) => this.writeParts(parts), { maxBatch: 32, lanes: 2, weight: (p) => p.records.length });
+    // One lane: a request's part that arrives while a batch is in Postgres waits and joins the
+    // next batch. Two lanes (a second backend writing the next batch at once) were faster when a
+    // batch spent longer in Postgres; now a second lane mostly halves the batches (`many` at c4:
+    // 400 batches of 1.2 requests instead of 251 of 2) and costs more than it overlaps: Postgres CPU
+    // −18–25 % with one lane, `many` c4 766 / 801 / 748 / 641 / 774 / 822 → 803 / 790 / 792 / 802 /
+    // 831 / 815 inst/s, c16 and `ct` c4 the same (docs/benchmarks.md, "Ingest", 2026-12-05 06:15).
+    // Batches of other processes that share a patient, study or series row wait for each other's
+    // lock; the lock order below keeps them from deadlocking, and a deadlock with another process
+    // is retried (RetryableRecordError).
+    this.parts = new GroupCommit((parts) => this.writeParts(parts), { maxBatch: 32, lanes: 1, weight: (p) => p.records.length });
   }
 
   /**
