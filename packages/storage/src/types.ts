@@ -10,9 +10,9 @@ export interface PutOptions {
   expectedSha256?: string;
   /**
    * For a body given in memory (a Buffer or chunks): its SHA-256 (hex), already computed by the
-   * caller from these very buffers. A `unique` put on the filesystem store returns it instead of
-   * hashing the bytes a second time (ingest hashes a small instance before its put, to record it
-   * while the put runs); other puts, and S3 uploads, hash the bytes as usual.
+   * caller from these very buffers. The filesystem store takes it instead of hashing the bytes a
+   * second time (ingest hashes a small instance before its put, to record it while the put runs);
+   * a streamed body ignores it, and S3 uploads hash every body as they send it.
    */
   knownSha256?: string;
   /** Refuse to overwrite: throw ObjectExistsError when the key already holds an object. */

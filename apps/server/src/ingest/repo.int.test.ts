@@ -87,9 +87,9 @@ describe('IngestRepo with objects still being written', () => {
 
   it('fails the record whose object write failed, leaving no row, and commits the rest of its batch', async () => {
     // A batch holds the lane, so the next two parts are written together as one batch.
-    const holders = [deferred()];
-    const held = holders.map((h) => repo.writePart({ ctx: ctx(), records: [record()], durable: [h.promise], receipts: [], audit: false }));
-    expect(await openTransactions(1, Promise.all(held))).toBe('open');
+    const holder = deferred();
+    const held = repo.writePart({ ctx: ctx(), records: [record()], durable: [holder.promise], receipts: [], audit: false });
+    expect(await openTransactions(1, held)).toBe('open');
     const failing = record();
     const sibling = record();
     const good = record();
@@ -100,8 +100,8 @@ describe('IngestRepo with objects still being written', () => {
       repo.writePart({ ctx: failingCtx, records: [failing, sibling], durable: [broken.promise, fine.promise], receipts: [], audit: true }),
       repo.writePart({ ctx: ctx(), records: [good], durable: [fine.promise], receipts: [], audit: true }),
     ].map((p) => p.then((r: PartResult) => r, (e: Error) => e));
-    for (const h of holders) h.resolve();
-    await Promise.all(held);
+    holder.resolve();
+    await held;
     expect(await openTransactions(1, Promise.allSettled(results))).toBe('open');
     fine.resolve();
     broken.reject(new Error('disk failed'));
