@@ -85,7 +85,8 @@ describe('SmallFileWriter (worker threads, real filesystem)', () => {
     const pendingByThread = new Map<string, string>();
     let answered = false;
     for (const line of (await readFile(log, 'utf8')).split('\n')) {
-      const [tid = '', rest = ''] = line.split(/ (.*)/s);
+      // strace pads the thread id to five columns ("%-5d "): a 4-digit id is followed by two spaces.
+      const [, tid = '', rest = ''] = /^(\d+)\s+(.*)$/s.exec(line) ?? [];
       if (/write\(1<[^>]*>, "ANSWERED/.test(rest)) {
         answered = true;
         break;
