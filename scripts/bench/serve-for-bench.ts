@@ -1,6 +1,6 @@
 /**
  * Starts one server for a benchmark run on a fresh database and empty storage, and prints
- * `BASE=… TOKEN=… PID=… DATABASE_URL=… PRACTICE=… OBJECTS=…` for the bench scripts (OBJECTS: the
+ * `BASE=… TOKEN=… [TOKEN2=…] PID=… DATABASE_URL=… PRACTICE=… OBJECTS=…` for the bench scripts (OBJECTS: the
  * fs store's root, empty for s3). Storage: BENCH_STORAGE=s3 (local s3rver) or fs. Stops everything
  * (server, s3rver, database, files) on SIGTERM/SIGINT. Used by scripts/bench/ingest.sh and by the
  * DICOMweb benchmark (apps/server/bench/run.sh, metadata-encodings.sh).
@@ -50,6 +50,14 @@ if (backend === 'fs') {
 const db = createDb(databaseUrl, { maxConnections: 1 });
 const practice = await createPractice(db, { name: 'Bench Vets', slug: 'bench' }, { type: 'CLI', id: 'bench' });
 const { token } = await createApiToken(db, practice.id, { name: 'bench', role: 'VET' }, { type: 'CLI', id: 'bench' });
+// BENCH_SECOND_PRACTICE=1: a token of a second practice too (TOKEN2), to run a workload through
+// the same process first without touching the benchmarked practice (a server in steady state:
+// its JavaScript compiled, as after hours of traffic, instead of a fresh process).
+let token2 = '';
+if (process.env.BENCH_SECOND_PRACTICE === '1') {
+  const second = await createPractice(db, { name: 'Bench Vets 2', slug: 'bench-2' }, { type: 'CLI', id: 'bench' });
+  token2 = (await createApiToken(db, second.id, { name: 'bench', role: 'VET' }, { type: 'CLI', id: 'bench' })).token;
+}
 await db.close();
 
 // BENCH_NODE_ARGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
@@ -67,7 +75,7 @@ for (let i = 0; i < 300; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 process.stdout.write(
-  `BASE=http://127.0.0.1:${port}/dicomweb TOKEN=${token} PID=${server.pid} S3PID=${process.pid} DATABASE_URL=${databaseUrl} PRACTICE=${practice.id} OBJECTS=${objects}\n`,
+  `BASE=http://127.0.0.1:${port}/dicomweb TOKEN=${token}${token2 ? ` TOKEN2=${token2}` : ''} PID=${server.pid} S3PID=${process.pid} DATABASE_URL=${databaseUrl} PRACTICE=${practice.id} OBJECTS=${objects}\n`,
 );
 
 const stop = async () => {
