@@ -6,11 +6,20 @@
  *
  *   node --import tsx scripts/bench/ingest-replay.ts                       # 5,000 instances, batches of 10
  *   INSTANCES=3000 BATCH=20 EXTRA_SQL=/tmp/variant.sql node --import tsx scripts/bench/ingest-replay.ts
+ *   VARIANTS=-,/tmp/a.sql,/tmp/b.sql node --import tsx scripts/bench/ingest-replay.ts
  *
- * EXTRA_SQL: a file run after the migrations (a variant of a function, an index dropped…), to
- * compare variants alternately on this noisy machine. BENCH_DATABASE_ADMIN_URL: where to create
- * the throwaway database (as for serve-for-bench.ts).
+ * EXTRA_SQL: a file run after the migrations (a variant of a function, an index dropped…).
+ * VARIANTS: several at once (`-`: the migrations alone), one database and backend each, their
+ * batches interleaved (batch k of every variant, then batch k+1), so that this machine's noise
+ * falls on all of them alike: the same variant twice then agrees within ~2 %, where runs one after
+ * another differed by up to 50 %. PARALLEL=1 runs the variants' backends side by side instead.
+ * REPLAY_FILE: batches a server really wrote instead of made-up ones, one `[items, requests]` JSON
+ * per line (capture them with a line in IngestRepo.writeBatch that appends
+ * `JSON.stringify([order.map((i) => items[i]), parts.map(toRequest)])` to a file). PERF_OUT: a
+ * `perf record -g` of the first variant's backend. BENCH_DATABASE_ADMIN_URL: where to create the
+ * throwaway databases (as for serve-for-bench.ts).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
@@ -21,8 +30,9 @@ const instances = Number(process.env.INSTANCES ?? 5000);
 const batch = Number(process.env.BATCH ?? 10);
 const admin = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const extraSql = process.env.EXTRA_SQL;
+const captured = process.env.REPLAY_FILE;
+const perfOut = process.env.PERF_OUT;
 const dbName = `vetpacs_replay_${randomBytes(4).toString('hex')}`;
-const url = withDatabase(admin, dbName);
 
 /** A DICOM JSON of the size a tiny instance has (~2.6 KB): stored as the instance's metadata. */
 function metadataOf(sop: string): Record<string, unknown> {
@@ -55,57 +65,129 @@ function itemOf(k: number, practice: string, token: string) {
   };
 }
 
-await createDatabaseIfMissing(admin, dbName);
-try {
+type Batch = [items: Record<string, unknown>[], requests: Record<string, unknown>[]];
+
+/** Batches of new tiny instances made up here, as gen_dataset.py's `many` would send them. */
+function syntheticBatches(practice: string, token: string): Batch[] {
+  const batches: Batch[] = [];
+  for (let k = 0; k < instances; k += batch) {
+    const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
+    // IngestRepo's lock order: patient, then study.
+    items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
+    const request = { practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null } };
+    batches.push([items, [request]]);
+  }
+  return batches;
+}
+
+/**
+ * Batches a server wrote (REPLAY_FILE: one `[items, requests]` JSON per line, as IngestRepo passes
+ * them to manual_ingest_batch), moved to this database's practice and token.
+ */
+function capturedBatches(file: string, practice: string, token: string): Batch[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [items, requests] = JSON.parse(line) as Batch;
+      for (const item of items) Object.assign(item, { practice, site: null, actor: `api_token:${token}` });
+      for (const r of requests) {
+        Object.assign(r, { practice, gateway: null, user: null, token });
+        if (r.audit) Object.assign(r.audit as object, { actorType: 'API_TOKEN', actorId: token, siteId: null });
+      }
+      return [items, requests];
+    });
+}
+
+/** One database replayed into: its own backend and CPU counter. */
+interface Replica {
+  label: string;
+  dbName: string;
+  db: ReturnType<typeof createDb>;
+  client: Awaited<ReturnType<ReturnType<typeof createDb>['pool']['connect']>>;
+  batches: Batch[];
+  /** utime + stime of the backend, in clock ticks (10 ms). */
+  cpuTicks: () => number;
+  pid: number;
+  ticks: number;
+  wallMs: number;
+  notCreated: number;
+}
+
+async function openReplica(sql: string | undefined, n: number): Promise<Replica> {
+  const name = `${dbName}_${n}`;
+  const url = withDatabase(admin, name);
+  await createDatabaseIfMissing(admin, name);
   await migrate(url);
   const db = createDb(url, { maxConnections: 1 });
-  try {
-    const practice = (await createPractice(db, { name: 'Replay', slug: 'replay' }, { type: 'CLI', id: 'replay' })).id;
-    await createApiToken(db, practice, { name: 'replay', role: 'VET' }, { type: 'CLI', id: 'replay' });
-    const token = (await db.apiToken.findFirstOrThrow({ where: { practiceId: practice } })).id;
-    // One backend for the whole replay (the pool's only connection), as IngestRepo's one lane.
-    const client = await db.pool.connect();
-    try {
-      if (extraSql) await client.query(readFileSync(extraSql, 'utf8'));
-      const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      // utime + stime of the backend, in clock ticks (10 ms).
-      const cpuTicks = () => {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return Number(fields[11]) + Number(fields[12]);
-      };
-      const started = performance.now();
-      const ticks = cpuTicks();
-      let notCreated = 0;
-      for (let k = 0; k < instances; k += batch) {
-        const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
-        // IngestRepo's lock order: patient, then study.
-        items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
-        const request = { practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null } };
-        await client.query('BEGIN');
-        const { rows } = await client.query<{ kind: string }>({
-          name: 'ingest_batch',
-          text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
-          values: [JSON.stringify(items), JSON.stringify([request])],
-        });
-        await client.query('COMMIT');
-        notCreated += rows.filter((r) => r.kind !== 'created' && r.kind !== 'audit').length;
-      }
-      const wallUs = ((performance.now() - started) * 1000) / instances;
-      const cpuUs = ((cpuTicks() - ticks) * 10_000) / instances;
-      const counts = (
-        await client.query(`SELECT (SELECT count(*) FROM instance)::int AS instances, (SELECT count(*) FROM study)::int AS studies,
-                                   (SELECT count(*) FROM patient)::int AS patients, (SELECT count(*) FROM receipt)::int AS receipts`)
-      ).rows[0];
-      console.log(
-        `${instances} instances, batches of ${batch}${extraSql ? `, with ${extraSql}` : ''}: Postgres CPU ${cpuUs.toFixed(0)} µs/instance, ` +
-          `wall ${wallUs.toFixed(0)} µs/instance; not created: ${notCreated}; rows ${JSON.stringify(counts)}`,
-      );
-    } finally {
-      client.release();
+  const practice = (await createPractice(db, { name: 'Replay', slug: 'replay' }, { type: 'CLI', id: 'replay' })).id;
+  await createApiToken(db, practice, { name: 'replay', role: 'VET' }, { type: 'CLI', id: 'replay' });
+  const token = (await db.apiToken.findFirstOrThrow({ where: { practiceId: practice } })).id;
+  // One backend for the whole replay (the pool's only connection), as IngestRepo's one lane.
+  const client = await db.pool.connect();
+  if (sql) await client.query(readFileSync(sql, 'utf8'));
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const cpuTicks = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const batches = captured ? capturedBatches(captured, practice, token) : syntheticBatches(practice, token);
+  return { label: sql ?? 'migrations', dbName: name, db, client, batches, cpuTicks, pid, ticks: 0, wallMs: 0, notCreated: 0 };
+}
+
+/** Writes one batch as IngestRepo does, counting its backend's CPU and its wall time. */
+async function writeBatch(r: Replica, [items, requests]: Batch): Promise<void> {
+  const ticks = r.cpuTicks();
+  const started = performance.now();
+  await r.client.query('BEGIN');
+  const { rows } = await r.client.query<{ kind: string }>({
+    name: 'ingest_batch',
+    text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
+    values: [JSON.stringify(items), JSON.stringify(requests)],
+  });
+  await r.client.query('COMMIT');
+  r.wallMs += performance.now() - started;
+  r.ticks += r.cpuTicks() - ticks;
+  r.notCreated += rows.filter((x) => x.kind !== 'created' && x.kind !== 'audit').length;
+}
+
+// VARIANTS=a.sql,b.sql (`-` for the migrations alone): one database each, their batches
+// interleaved (batch k of every variant, then batch k+1), so the machine's noise falls on all alike.
+const variants = process.env.VARIANTS ? process.env.VARIANTS.split(',').map((v) => (v === '-' ? undefined : v)) : [extraSql];
+const replicas: Replica[] = [];
+try {
+  for (const [n, sql] of variants.entries()) replicas.push(await openReplica(sql, n));
+  const perf = perfOut ? spawn('perf', ['record', '-g', '-p', String(replicas[0]!.pid), '-o', perfOut], { stdio: 'ignore' }) : undefined;
+  if (perf) await new Promise((r) => setTimeout(r, 500));
+  const count = replicas[0]!.batches.length;
+  if (process.env.PARALLEL === '1') {
+    await Promise.all(replicas.map(async (r) => {
+      for (let k = 0; k < count; k++) await writeBatch(r, r.batches[k]!);
+    }));
+  } else {
+    for (let k = 0; k < count; k++) {
+      for (const r of k % 2 ? [...replicas].reverse() : replicas) await writeBatch(r, r.batches[k]!);
     }
-  } finally {
-    await db.close();
+  }
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
+  for (const r of replicas) {
+    const total = r.batches.reduce((n, [items]) => n + items.length, 0);
+    const counts = (
+      await r.client.query(`SELECT (SELECT count(*) FROM instance)::int AS instances, (SELECT count(*) FROM study)::int AS studies,
+                                   (SELECT count(*) FROM patient)::int AS patients, (SELECT count(*) FROM receipt)::int AS receipts`)
+    ).rows[0];
+    console.log(
+      `${total} instances${captured ? ` from ${captured}` : `, batches of ${batch}`}, ${r.label}: Postgres CPU ${((r.ticks * 10_000) / total).toFixed(0)} µs/instance, ` +
+        `wall ${((r.wallMs * 1000) / total).toFixed(0)} µs/instance; not created: ${r.notCreated}; rows ${JSON.stringify(counts)}`,
+    );
   }
 } finally {
-  await dropDatabase(admin, dbName);
+  for (const r of replicas) {
+    r.client.release();
+    await r.db.close();
+    await dropDatabase(admin, r.dbName);
+  }
 }
