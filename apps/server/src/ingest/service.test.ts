@@ -31,8 +31,11 @@ describe('IngestService follow-up jobs', () => {
     const ctx: IngestContext = { ...context(), followUps: [instance] };
     const pipeline = new IngestPipeline(async () => ({ outcomes: [], audited: true }));
 
-    // The adds are still pending (the gate is shut), yet the request is finished.
+    // The request is finished before its adds start (on the next turn, after the caller has
+    // answered), and they are still pending (the gate is shut).
     expect(await service.finishRequest(ctx, pipeline)).toEqual([]);
+    expect(added).toEqual([]);
+    await tick();
     // One instance: its own three jobs.
     expect(added).toEqual([ingestFollowUps({ practiceId: 'p', traceId: 't' }, [instance])]);
     expect(added[0]!.map((j) => j.name)).toEqual(['instance.thumbnail', 'series.metadata', 'series.thumbnail']);
