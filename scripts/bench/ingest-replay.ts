@@ -112,6 +112,8 @@ interface Replica {
   ticks: number;
   wallMs: number;
   notCreated: number;
+  /** The database's manual_ingest_batch takes the metadata in its own parameter (as IngestRepo sends it). */
+  separateMetadata: boolean;
 }
 
 async function openReplica(sql: string | undefined, n: number): Promise<Replica> {
@@ -132,18 +134,25 @@ async function openReplica(sql: string | undefined, n: number): Promise<Replica>
     return Number(fields[11]) + Number(fields[12]);
   };
   const batches = captured ? capturedBatches(captured, practice, token) : syntheticBatches(practice, token);
-  return { label: sql ?? 'migrations', dbName: name, db, client, batches, cpuTicks, pid, ticks: 0, wallMs: 0, notCreated: 0 };
+  // Variants may be older functions: call manual_ingest_batch the way the database's own asks.
+  const { rows } = await client.query<{ n: number }>(`SELECT max(pronargs)::int AS n FROM pg_proc WHERE proname = 'manual_ingest_batch'`);
+  const separateMetadata = rows[0]!.n >= 3;
+  return { label: sql ?? 'migrations', dbName: name, db, client, batches, cpuTicks, pid, ticks: 0, wallMs: 0, notCreated: 0, separateMetadata };
 }
 
 /** Writes one batch as IngestRepo does, counting its backend's CPU and its wall time. */
 async function writeBatch(r: Replica, [items, requests]: Batch): Promise<void> {
+  const metadata = items.map((item) => (item.instance as { metadata?: unknown }).metadata);
+  const values = r.separateMetadata
+    ? [JSON.stringify(items.map(({ instance, ...rest }) => ({ ...rest, instance: { ...(instance as object), metadata: undefined } }))), JSON.stringify(requests), JSON.stringify(metadata)]
+    : [JSON.stringify(items), JSON.stringify(requests)];
   const ticks = r.cpuTicks();
   const started = performance.now();
   await r.client.query('BEGIN');
   const { rows } = await r.client.query<{ kind: string }>({
     name: 'ingest_batch',
-    text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
-    values: [JSON.stringify(items), JSON.stringify(requests)],
+    text: r.separateMetadata ? 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)' : 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
+    values,
   });
   await r.client.query('COMMIT');
   r.wallMs += performance.now() - started;

@@ -56,7 +56,7 @@ const ELEMENTS_PER_CALL = 60;
 
 /**
  * SQL expression (text) of one QIDO-RS result as a DICOM JSON object, over the aliases `st`, `p`,
- * `se`, `i` of the result row and `x.extra` (jsonb of stored instance JSON, for attributes the index
+ * `se`, `i` of the result row and `x.extra` (json of stored instance JSON, for attributes the index
  * does not hold). Attributes come in tag order: tags are 8 upper-case hex digits, so a plain sort
  * is tag order.
  */

@@ -119,7 +119,7 @@ function usesPatient(col: Prisma.Sql | undefined): boolean {
  */
 function extraJson(q: QidoQuery): Prisma.Sql {
   const pick = (meta: Prisma.Sql) =>
-    Prisma.sql`(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(${meta}) e WHERE e.key = ANY(${q.extraTags}::text[]))`;
+    Prisma.sql`(SELECT json_object_agg(e.key, e.value) FROM json_each(${meta}) e WHERE e.key = ANY(${q.extraTags}::text[]))`;
   if (q.level === 'instance') return pick(Prisma.sql`i.metadata`);
   const firstOfSeries = (seriesId: Prisma.Sql) =>
     Prisma.sql`(SELECT i2.metadata FROM instance i2 WHERE i2.series_id = ${seriesId} ORDER BY i2.instance_number NULLS LAST, i2.created_at LIMIT 1)`;

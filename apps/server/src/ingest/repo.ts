@@ -20,7 +20,8 @@ interface RecordItem {
   patient: InstanceRecord['patient'];
   study: Omit<InstanceRecord['study'], 'studyDateValue'> & { studyDateValue: string | null };
   series: InstanceRecord['series'];
-  instance: InstanceRecord['instance'];
+  /** Without its metadata, which travels in manual_ingest_batch's own parameter (writeBatch). */
+  instance: Omit<InstanceRecord['instance'], 'metadata'>;
 }
 
 interface BatchRow {
@@ -48,7 +49,7 @@ function compareLockOrder(a: RecordItem, b: RecordItem): number {
 }
 
 function toItem(req: number, ctx: IngestContext, rec: InstanceRecord): RecordItem {
-  const i = rec.instance;
+  const { metadata: _, ...i } = rec.instance;
   return {
     req,
     practice: ctx.practiceId,
@@ -162,17 +163,20 @@ export class IngestRepo {
     }
   }
 
-  /** One round trip for a batch of parts: manual_ingest_batch (migration *_ingest_batch_receipts_audit). */
+  /** One round trip for a batch of parts: manual_ingest_batch (migrations *_ingest_batch_receipts_audit and later). */
   private async writeBatch(db: Pick<Db['pool'], 'query'>, parts: RequestPart[]): Promise<PartResult[]> {
     const items = parts.flatMap((part, req) => part.records.map((rec) => toItem(req, part.ctx, rec)));
+    const metadata = parts.flatMap((part) => part.records.map((rec) => rec.instance.metadata));
     const position = parts.flatMap((part) => part.records.map((_, i) => i));
     // A stable lock order (patient, study, series) across batches of different processes keeps
     // them from deadlocking each other; results are mapped back to the callers' order.
     const order = items.map((_, i) => i).sort((a, b) => compareLockOrder(items[a]!, items[b]!));
     const { rows } = await db.query<BatchRow>({
       name: 'ingest_batch',
-      text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
-      values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest))],
+      // The instances' metadata as one JSON array in the items' order: stored as its text (`json`),
+      // it is only validated, not parsed into a jsonb tree (migration *_instance_metadata_json).
+      text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)',
+      values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest)), JSON.stringify(order.map((i) => metadata[i]))],
     });
     const results: PartResult[] = parts.map((p) => ({ outcomes: new Array(p.records.length), audited: false }));
     for (const row of rows) {
