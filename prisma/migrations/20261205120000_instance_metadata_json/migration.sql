@@ -5,9 +5,11 @@
 --   out into the column); now Postgres only validates its text once. It is never queried by key in
 --   bulk: it is served whole (`metadata::text`, now a plain read instead of a jsonb-to-text
 --   conversion) and picked from for QIDO includefield attributes (json_each).
--- - Postgres alone, replaying the 500 batches a server wrote for a `many` run (5,000 tiny studies):
---   the same batches with empty metadata cost 432–442 µs of CPU per instance against 512–530 with
---   it (docs/benchmarks.md, "Ingest").
+-- - Postgres alone, replaying the 500 batches a server wrote for a `many` run (5,000 tiny studies)
+--   into fresh databases, interleaved with the previous functions and column: CPU per instance
+--   549 against 575 µs (−4.5 %), wall 682 against 708 µs (means of five pairs). The metadata's
+--   whole share is larger: the same batches with empty metadata cost 432–442 µs against 512–530
+--   (docs/benchmarks.md, "Ingest").
 -- manual_ingest_batch keeps accepting metadata inside the items when p_metadata is not given.
 -- Rows keep their content (jsonb text to json); compression stays lz4 where available.
 
