@@ -56,7 +56,8 @@ function inFlight(thread: Thread): number {
  * server's one JavaScript thread ~50–75 µs (a futex wake of an idle pool thread is an IPI, a VM
  * exit). With many tiny instances at concurrency 4 that thread is the bottleneck (90 % busy while
  * the machine is 25 % idle; docs/benchmarks.md, "Ingest"). Here the files that one turn of the
- * event loop asks for travel in one message, and one answer comes back per batch.
+ * event loop asks for travel in one message — or, while every thread is busy with a batch, all
+ * the files asked for until one answers — and one answer comes back per batch.
  *
  * A put takes ~0.45 ms here when alone, most of it waiting for the disk, but the disk completes
  * fsyncs side by side: 1,500 durable small files/s one at a time through this writer, 3,100 two at a
@@ -93,9 +94,15 @@ export class SmallFileWriter {
 
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    // Every thread busy with a batch: the files wait for the first answer and then go in one
+    // message (#start's handler flushes), instead of one message per turn of the event loop. Each
+    // message costs the server's JavaScript thread a wake of the writer thread (a VM exit) and its
+    // serialisation: ~9 % of that thread's time with many tiny instances at c4. Alone, a file is
+    // posted at once, as before.
+    if (this.#threads.length >= this.size && this.#threads.every((t) => t.batches.size > 0)) return;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
     let thread: Thread;
     try {
       thread = this.#leastBusy();
@@ -150,6 +157,8 @@ export class SmallFileWriter {
             if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
             else w.resolve();
           });
+          // Files held back while every thread was busy (#flush) go now, together.
+          if (this.#pending.length && !this.#flushScheduled) this.#flush();
         },
         // A thread that dies fails what it was asked (without an errno code: FsObjectStore then
         // removes a file it may have created); the next batch starts a new one.
@@ -158,6 +167,7 @@ export class SmallFileWriter {
           if (at >= 0) this.#threads.splice(at, 1);
           for (const waiters of thread.batches.values()) for (const w of waiters) w.reject(new Error(`file writer thread failed: ${err.message}`));
           thread.batches.clear();
+          if (this.#pending.length && !this.#flushScheduled) this.#flush();
         },
       ),
     };
