@@ -13,9 +13,10 @@
  * batches interleaved (batch k of every variant, then batch k+1), so that this machine's noise
  * falls on all of them alike: the same variant twice then agrees within ~2 %, where runs one after
  * another differed by up to 50 %. PARALLEL=1 runs the variants' backends side by side instead.
- * REPLAY_FILE: batches a server really wrote instead of made-up ones, one `[items, requests]` JSON
- * per line (capture them with a line in IngestRepo.writeBatch that appends
- * `JSON.stringify([order.map((i) => items[i]), parts.map(toRequest)])` to a file). PERF_OUT: a
+ * REPLAY_FILE: batches a server really wrote instead of made-up ones, one `[items, requests,
+ * metadata]` JSON per line — manual_ingest_batch's three parameters (capture them with a line in
+ * IngestRepo.writeBatch that appends `JSON.stringify([order.map((i) => items[i]),
+ * parts.map(toRequest), order.map((i) => metadata[i])])` to a file). PERF_OUT: a
  * `perf record -g` of the first variant's backend. BENCH_DATABASE_ADMIN_URL: where to create the
  * throwaway databases (as for serve-for-bench.ts).
  */
@@ -81,16 +82,21 @@ function syntheticBatches(practice: string, token: string): Batch[] {
 }
 
 /**
- * Batches a server wrote (REPLAY_FILE: one `[items, requests]` JSON per line, as IngestRepo passes
- * them to manual_ingest_batch), moved to this database's practice and token.
+ * Batches a server wrote (REPLAY_FILE: one `[items, requests, metadata]` JSON per line, as IngestRepo
+ * passes them to manual_ingest_batch), moved to this database's practice and token. Each item gets
+ * its metadata back (writeBatch sends it as the database's function asks); lines captured before
+ * the metadata had its own parameter hold it in their items.
  */
 function capturedBatches(file: string, practice: string, token: string): Batch[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [items, requests] = JSON.parse(line) as Batch;
-      for (const item of items) Object.assign(item, { practice, site: null, actor: `api_token:${token}` });
+      const [items, requests, metadata] = JSON.parse(line) as [...Batch, unknown[]?];
+      items.forEach((item, i) => {
+        Object.assign(item, { practice, site: null, actor: `api_token:${token}` });
+        if (metadata) Object.assign(item.instance as object, { metadata: metadata[i] });
+      });
       for (const r of requests) {
         Object.assign(r, { practice, gateway: null, user: null, token });
         if (r.audit) Object.assign(r.audit as object, { actorType: 'API_TOKEN', actorId: token, siteId: null });

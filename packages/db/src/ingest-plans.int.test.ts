@@ -35,6 +35,16 @@ function item(n: number, patientId: string) {
   };
 }
 
+/** manual_ingest_batch as IngestRepo calls it: the instances' metadata in its own parameter. */
+function ingestBatch(client: pg.Client, items: { instance: { metadata: unknown } }[], requests: unknown[]) {
+  const rest = items.map(({ instance: { metadata: _, ...instance }, ...it }) => ({ ...it, instance }));
+  return client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)', [
+    JSON.stringify(rest),
+    JSON.stringify(requests),
+    JSON.stringify(items.map((i) => i.instance.metadata)),
+  ]);
+}
+
 beforeAll(async () => {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -71,7 +81,7 @@ describe('manual_ingest_batch on a new database', () => {
         // audit event counting the upload's receipts.
         const items = [item(n * 2, 'P1'), item(n * 2 + 1, 'P1')];
         const request = { practice, upload: `upload-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null } };
-        const { rows } = await client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)', [JSON.stringify(items), JSON.stringify([request])]);
+        const { rows } = await ingestBatch(client, items, [request]);
         expect(rows.map((r) => r.error ?? r.kind)).toEqual(['created', 'created', 'audit']);
     };
     try {
@@ -108,7 +118,7 @@ describe('manual_ingest_batch on a new database', () => {
       // A new study: the second item fails (NOT NULL), the others are recorded.
       const items = [slice(1, 1), slice(2, null), slice(3, 1), slice(4, 1)];
       const request = { practice, upload: `upload-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: null };
-      const { rows } = await client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)', [JSON.stringify(items), JSON.stringify([request])]);
+      const { rows } = await ingestBatch(client, items, [request]);
       expect(rows.map((r) => r.kind)).toEqual(['created', 'error', 'created', 'created']);
       expect(new Set(rows.filter((r) => r.kind === 'created').map((r) => r.study_id)).size).toBe(1);
       // The failed item first in a new study: it created the study and series rows, then rolled them back.
@@ -117,7 +127,7 @@ describe('manual_ingest_batch on a new database', () => {
         { ...other, instance: { ...other.instance, numberOfFrames: null } },
         { ...other, instance: { ...other.instance, sopInstanceUid: `${other.instance.sopInstanceUid}.2`, objectKey: 'k/x2' } },
       ];
-      const again = await client.query('SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)', [JSON.stringify(next), JSON.stringify([request])]);
+      const again = await ingestBatch(client, next, [request]);
       expect(again.rows.map((r) => r.kind)).toEqual(['error', 'created']);
       const counts = await client.query(
         `SELECT st.study_instance_uid, st.number_of_instances AS study_n, st.number_of_series, st.modalities_in_study, se.number_of_instances AS series_n,

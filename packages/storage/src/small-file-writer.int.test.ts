@@ -27,6 +27,24 @@ describe('SmallFileWriter (worker threads, real filesystem)', () => {
     expect((await readdir(path.join(dir, 'a'))).sort()).toEqual(['0', '1', '2']);
   });
 
+  it('writes files asked for while every thread is busy once one answers (held back, not lost)', async () => {
+    const one = new SmallFileWriter(1);
+    try {
+      const files = Array.from({ length: 6 }, (_, i) => ({ file: path.join(dir, 'held', `f${i}`), chunks: [Buffer.from(`held-${i}`)] }));
+      // One per turn of the event loop: the first goes to the only thread at once, the others are
+      // asked for while its batch (create, write, fsyncs) is in flight.
+      const writes: Promise<void>[] = [];
+      for (const f of files) {
+        writes.push(one.write(f));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(writes);
+      for (const [i, f] of files.entries()) expect(await readFile(f.file, 'utf8')).toBe(`held-${i}`);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('fails only the file that exists already (EEXIST), leaving its bytes alone; the rest of the batch is written', async () => {
     const existing = path.join(dir, 'b', 'taken');
     await writer.write({ file: existing, chunks: [Buffer.from('original')] });

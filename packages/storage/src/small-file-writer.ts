@@ -135,6 +135,11 @@ export class SmallFileWriter {
     thread.worker.ask({ seq, bytes, files }, [bytes.buffer]);
   }
 
+  /** Files held back while every thread was busy (#flush) go once one is free: together, now. */
+  #flushHeldBack(): void {
+    if (this.#pending.length && !this.#flushScheduled) this.#flush();
+  }
+
   #leastBusy(): Thread {
     if (this.#threads.length < this.size) {
       const idle = this.#threads.find((t) => t.batches.size === 0);
@@ -157,8 +162,7 @@ export class SmallFileWriter {
             if (f) w.reject(Object.assign(new Error(f.message), { code: f.code, syscall: f.syscall }));
             else w.resolve();
           });
-          // Files held back while every thread was busy (#flush) go now, together.
-          if (this.#pending.length && !this.#flushScheduled) this.#flush();
+          this.#flushHeldBack();
         },
         // A thread that dies fails what it was asked (without an errno code: FsObjectStore then
         // removes a file it may have created); the next batch starts a new one.
@@ -167,7 +171,7 @@ export class SmallFileWriter {
           if (at >= 0) this.#threads.splice(at, 1);
           for (const waiters of thread.batches.values()) for (const w of waiters) w.reject(new Error(`file writer thread failed: ${err.message}`));
           thread.batches.clear();
-          if (this.#pending.length && !this.#flushScheduled) this.#flush();
+          this.#flushHeldBack();
         },
       ),
     };

@@ -174,7 +174,7 @@ export class IngestRepo {
     const { rows } = await db.query<BatchRow>({
       name: 'ingest_batch',
       // The instances' metadata as one JSON array in the items' order: stored as its text (`json`),
-      // it is only validated, not parsed into a jsonb tree (migration *_instance_metadata_json).
+      // it is only validated, not parsed into a jsonb tree (migration *_ingest_batch_subtransaction_json_metadata).
       text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)',
       values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest)), JSON.stringify(order.map((i) => metadata[i]))],
     });

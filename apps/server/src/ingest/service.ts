@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
 import { followUpJobs, type JobProducer, type PendingJob } from '@vetpacs/jobs';
@@ -116,7 +117,7 @@ export class IngestService implements UploadIngestor {
       // job's encoding and the Redis write take ~0.3 ms of this thread, which a lone uploader
       // otherwise waits for. Nothing is lost if the process dies first: reconcile re-creates
       // missing derived work from the database. close() waits for these adds.
-      this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushFollowUps(ctx)));
+      this.inBackground(nextTurn().then(() => this.flushFollowUps(ctx)));
     }
   }
 
