@@ -106,6 +106,7 @@ export async function buildServer({ config, deps, logger }: BuildServerOptions):
     clearInterval(housekeeping);
     lockSubscriber.disconnect();
     await ingest.close(); // follow-up jobs of answered requests, before the queues close
+    await ingestRepo.close();
   });
   app.decorate('tusServer', tus);
 

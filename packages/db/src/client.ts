@@ -54,3 +54,15 @@ export function createDb(databaseUrl: string, opts: CreateDbOptions = {}): Db {
   };
   return Object.assign(prisma, { close, pool }) as Db;
 }
+
+/**
+ * A small second pool on the same database whose connections pipeline their queries (pg's
+ * `pipeline` option: each query is written to the socket at once instead of after the previous
+ * one's answer). For a hot path that sends a transaction's statements as its input arrives
+ * (ingest's record streams, IngestRepo.openStream). End it with `end()`.
+ */
+export function createPipelinePool(db: Db, max = 2): pg.Pool {
+  return new pg.Pool({ ...db.pool.options, pipeline: true, max } as pg.PoolConfig);
+}
+
+export type PoolClient = pg.PoolClient;

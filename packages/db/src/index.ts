@@ -3,7 +3,7 @@
  * for admin entities, credential helpers, and the generated model types and enums.
  * The migration runner is a separate entry point: `@vetpacs/db/migrate`.
  */
-export { type CreateDbOptions, createDb, type Db, type DbClient } from './client';
+export { type CreateDbOptions, createDb, createPipelinePool, type Db, type DbClient, type PoolClient } from './client';
 export * from './generated/prisma/client';
 export * from './repos/index';
 export { normaliseForSearch, patientSearchText } from './search-text';

@@ -19,6 +19,11 @@ export class GroupCommit<I, R> {
     private readonly opts: { maxBatch: number; lanes: number; weight?: (item: I) => number } = { maxBatch: 64, lanes: 1 },
   ) {}
 
+  /** Nothing queued and no batch in flight. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.running === 0;
+  }
+
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });

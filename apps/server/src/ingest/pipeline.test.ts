@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IngestPipeline, type PartWriter } from './pipeline';
+import { IngestPipeline, type PartStream, type PartWriter } from './pipeline';
 import { recordError } from './record-errors';
 import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
@@ -35,6 +35,67 @@ const instance = (sop: string, delay = 1) => async (io: { consumed: () => void; 
   const outcome = await io.record(rec(sop));
   return { status: 'STORED', sopInstanceUid: sop, version: outcome.version };
 };
+
+/** A stream that records what it was given; `close` commits, or fails when told to. */
+function recordingStream(failClose = false) {
+  const added: string[] = [];
+  const closes: { receipts: InstanceReceipt[]; audit: boolean }[] = [];
+  const stream: PartStream = {
+    add: (r) => {
+      added.push(r.instance.sopInstanceUid);
+    },
+    close: async (receipts, audit) => {
+      closes.push({ receipts, audit });
+      await tick();
+      if (failClose) throw new Error('could not commit');
+      return { outcomes: added.map(created), audited: audit };
+    },
+  };
+  return { added, closes, stream };
+}
+
+describe('IngestPipeline with a record stream', () => {
+  it('sends each record to the stream as it comes and closes it once, with the receipts and the audit event', async () => {
+    const w = recordingWriter();
+    const s = recordingStream();
+    let offers = 0;
+    const p = new IngestPipeline(w.write, { depth: 16, openStream: () => (offers++, s.stream) });
+    await p.add(instance('7.1', 0));
+    await tick();
+    // The first record went to the stream at once, without waiting for the rest of the request.
+    expect(s.added).toEqual(['7.1']);
+    await p.add(async () => ({ status: 'REJECTED', code: 'NOT_DICOM', reason: 'not DICOM' }));
+    await p.add(instance('7.2', 2));
+    const receipts = await p.finish();
+    expect(receipts.map((r) => r.status)).toEqual(['STORED', 'REJECTED', 'STORED']);
+    expect(s.added).toEqual(['7.1', '7.2']);
+    expect(s.closes).toHaveLength(1);
+    expect(s.closes[0]!.audit).toBe(true);
+    expect(s.closes[0]!.receipts.map((r) => r.code)).toEqual(['NOT_DICOM']);
+    expect(w.parts).toEqual([]);
+    expect(offers).toBe(1);
+  });
+
+  it('writes the records in batches, as without a stream, when the stream could not commit', async () => {
+    const w = recordingWriter();
+    const s = recordingStream(true);
+    const p = new IngestPipeline(w.write, { depth: 16, openStream: () => s.stream });
+    for (let i = 1; i <= 3; i++) await p.add(instance(`8.${i}`, 1));
+    const receipts = await p.finish();
+    expect(receipts.map((r) => r.status)).toEqual(['STORED', 'STORED', 'STORED']);
+    expect(s.closes).toHaveLength(1);
+    expect(w.parts.flatMap((part) => part.records.map((r) => r.instance.sopInstanceUid)).sort()).toEqual(['8.1', '8.2', '8.3']);
+    expect(w.parts.at(-1)!.audit).toBe(true);
+  });
+
+  it('writes in batches when no stream is offered', async () => {
+    const w = recordingWriter();
+    const p = new IngestPipeline(w.write, { depth: 16, openStream: () => undefined });
+    for (let i = 1; i <= 3; i++) await p.add(instance(`9.${i}`, 1));
+    await p.finish();
+    expect(w.parts.flatMap((part) => part.records)).toHaveLength(3);
+  });
+});
 
 describe('IngestPipeline', () => {
   it('writes the records of instances running together in one batch, with the audit event', async () => {

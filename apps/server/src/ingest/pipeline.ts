@@ -16,6 +16,21 @@ export interface InstanceIo {
 /** Writes one part of a request (IngestRepo.writePart). */
 export type PartWriter = (part: Omit<RequestPart, 'ctx'>) => Promise<PartResult>;
 
+/**
+ * One transaction that takes a request's records as they come (IngestRepo.openStream): each is
+ * sent to the database at once, written while the request's next parts are still being parsed;
+ * nothing commits before `close`.
+ */
+export interface PartStream {
+  add(rec: InstanceRecord, durable: Promise<unknown> | undefined): void;
+  /**
+   * Writes `receipts` (and, if `audit`, the audit event), waits for every added record's object to
+   * be durable and commits; outcomes in the order of `add`. Rejects if anything failed, after
+   * rolling back: then nothing of the stream was committed.
+   */
+  close(receipts: InstanceReceipt[], audit: boolean): Promise<PartResult>;
+}
+
 interface Pending {
   rec: InstanceRecord;
   durable: Promise<unknown> | undefined;
@@ -56,10 +71,23 @@ export class IngestPipeline {
   private writingRecords = 0;
   private inputEnded = false;
   private audited = false;
+  /** The open record stream, if any, and the records sent to it. */
+  private stream: PartStream | undefined;
+  private readonly streamed: Pending[] = [];
+  /** No stream was offered, or one failed: the records of this request go in batches. */
+  private streamOff = false;
 
   constructor(
     private readonly write: PartWriter,
-    private readonly opts: { depth?: number; maxBatch?: number } = {},
+    private readonly opts: {
+      depth?: number;
+      maxBatch?: number;
+      /**
+       * A stream for this request's records, when the database has nothing else to write (a lone
+       * upload): its records are then written while its next parts are parsed, instead of after.
+       */
+      openStream?: () => PartStream | undefined;
+    } = {},
   ) {}
 
   /** Starts one instance; `run` returns its receipt (a thrown error is an infrastructure failure). */
@@ -129,6 +157,7 @@ export class IngestPipeline {
 
   /** Writes the waiting records when no running instance could still join them. */
   private maybeWrite(): void {
+    if (this.streamRecords()) return;
     const waiting = this.pending.length + this.writingRecords;
     const max = this.opts.maxBatch ?? 32;
     if (this.pending.length === 0) return;
@@ -145,6 +174,55 @@ export class IngestPipeline {
     // the counts).
     const last = this.inputEnded && this.writing === 0 && batch.length === this.active;
     void this.writeRecords(batch, last);
+  }
+
+  /**
+   * Sends the waiting records to the open stream (opening one if offered) and closes it once no
+   * running instance could still join it: the input has ended, or the pipeline is full. Returns
+   * false when this request's records go in batches instead.
+   */
+  private streamRecords(): boolean {
+    if (!this.stream) {
+      if (this.streamOff || this.pending.length === 0 || this.writing > 0) return false;
+      this.stream = this.opts.openStream?.();
+      if (!this.stream) {
+        this.streamOff = true;
+        return false;
+      }
+    }
+    for (const p of this.pending.splice(0)) {
+      this.stream.add(p.rec, p.durable);
+      this.streamed.push(p);
+    }
+    if (this.streamed.length === this.active && (this.inputEnded || this.active >= this.depth)) {
+      void this.closeStream(this.inputEnded && this.writing === 0);
+    }
+    return true;
+  }
+
+  private async closeStream(audit: boolean): Promise<void> {
+    const stream = this.stream!;
+    this.stream = undefined;
+    const batch = this.streamed.splice(0);
+    const receipts = this.unsaved.splice(0);
+    this.writing++;
+    this.writingRecords += batch.length;
+    let result: PartResult | undefined;
+    try {
+      result = await stream.close(receipts, audit);
+      if (result.audited) this.audited = true;
+    } catch {
+      // Nothing of the stream was committed: its records and receipts go the usual way, which
+      // also tells a failed object write (that record alone fails) from a database failure.
+      this.unsaved.unshift(...receipts);
+      this.pending.unshift(...batch);
+      this.streamOff = true;
+    } finally {
+      this.writing--;
+      this.writingRecords -= batch.length;
+    }
+    if (result) for (const [i, p] of batch.entries()) this.settleRecord(p, result.outcomes[i]!);
+    this.maybeWrite();
   }
 
   private async writeRecords(batch: Pending[], audit: boolean): Promise<void> {

@@ -68,7 +68,79 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await repo.close();
   await db.close();
+});
+
+/** Waits (without a clock) until an open transaction of this database has inserted into `instance`. */
+async function instanceRowsWrittenUncommitted(): Promise<void> {
+  for (;;) {
+    const rows = await db.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND l.relation = 'instance'::regclass AND l.mode = 'RowExclusiveLock'`;
+    if (Number(rows[0]?.count) > 0) return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('IngestRepo record streams', () => {
+  it('writes each record as it is added, in one transaction that commits at close once every object is durable', async () => {
+    const c = ctx();
+    const stream = repo.openStream(c)!;
+    expect(stream).toBeDefined();
+    const [a, b, d] = [record(), record(), record()];
+    const object = deferred();
+    stream.add(a, object.promise);
+    // Written before the request ends, but not visible: nothing has committed.
+    await instanceRowsWrittenUncommitted();
+    expect(await visible(a)).toBe(false);
+    stream.add(b, undefined);
+    stream.add(d, Promise.resolve());
+    const closing = stream.close([{ status: 'REJECTED', code: 'NOT_DICOM', reason: 'not DICOM' }], true);
+    expect(await openTransactions(1, closing)).toBe('open');
+    expect(await visible(b)).toBe(false);
+    object.resolve();
+    const result = await closing;
+    expect(result.outcomes.map((o) => (o as { kind: string }).kind)).toEqual(['created', 'created', 'created']);
+    expect(result.audited).toBe(true);
+    for (const r of [a, b, d]) expect(await visible(r)).toBe(true);
+    expect((await db.receipt.findMany({ where: { uploadId: c.uploadId } })).map((r) => r.status).sort()).toEqual(['REJECTED', 'STORED', 'STORED', 'STORED']);
+    const audit = await db.auditEvent.findFirstOrThrow({ where: { entityId: c.uploadId } });
+    expect(audit.details).toMatchObject({ stored: 3, rejected: 1 });
+  });
+
+  it('rolls the whole stream back when an object write failed, and can stream again', async () => {
+    const c = ctx();
+    const stream = repo.openStream(c)!;
+    const [failing, sibling] = [record(), record()];
+    const broken = deferred();
+    stream.add(failing, broken.promise);
+    stream.add(sibling, Promise.resolve());
+    const closing = stream.close([], true);
+    broken.reject(new Error('disk failed'));
+    await expect(closing).rejects.toThrow('disk failed');
+    expect(await visible(failing)).toBe(false);
+    expect(await visible(sibling)).toBe(false);
+    expect(await db.receipt.count({ where: { uploadId: c.uploadId } })).toBe(0);
+    expect(await db.auditEvent.count({ where: { entityId: c.uploadId } })).toBe(0);
+    const again = repo.openStream(ctx());
+    expect(again).toBeDefined();
+    await again!.close([], false);
+  });
+
+  it('offers no stream while another is open or a batch is being written', async () => {
+    const first = repo.openStream(ctx())!;
+    expect(repo.openStream(ctx())).toBeUndefined();
+    await first.close([], false);
+    const object = deferred();
+    const writing = repo.writePart({ ctx: ctx(), records: [record()], durable: [object.promise], receipts: [], audit: true });
+    expect(repo.openStream(ctx())).toBeUndefined();
+    object.resolve();
+    await writing;
+    const later = repo.openStream(ctx());
+    expect(later).toBeDefined();
+    await later!.close([], false);
+  });
 });
 
 describe('IngestRepo with objects still being written', () => {

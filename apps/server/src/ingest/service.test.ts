@@ -68,3 +68,53 @@ describe('IngestService follow-up jobs', () => {
     expect(ctx.followUps).toEqual([]);
   });
 });
+
+describe('IngestService record streams', () => {
+  it('offers a stream only to a lone uploader, after a few requests in a row without overlap', async () => {
+    let offered = 0;
+    const repo = {
+      openStream: () => {
+        offered++;
+        return undefined;
+      },
+      writePart: async (part: { records: unknown[]; audit: boolean }) => ({
+        outcomes: part.records.map(() => ({ kind: 'created', instanceId: 'i', seriesId: 's', studyId: 't', version: 1 })),
+        audited: part.audit,
+      }),
+    } as unknown as IngestRepo;
+    const { jobs, open } = gatedJobs();
+    open();
+    const service = new IngestService({ repo, store: {} as ObjectStore, jobs, log: { warn: () => {} } as unknown as FastifyBaseLogger }, { maxInstanceBytes: 1 });
+    const oneInstance = async (pipeline: IngestPipeline) =>
+      pipeline.add(async (io) => {
+        io.consumed();
+        await io.record({} as never);
+        return { status: 'STORED' };
+      });
+    const lone = async () => {
+      const ctx: IngestContext = { ...context(), followUps: [] };
+      const pipeline = service.pipelineFor(ctx);
+      await oneInstance(pipeline);
+      await service.finishRequest(ctx, pipeline);
+    };
+
+    for (let i = 0; i < 4; i++) await lone();
+    expect(offered).toBe(0); // not yet known to be alone
+    await lone();
+    expect(offered).toBe(1);
+
+    // Two requests at once: neither is offered one, nor the requests right after them.
+    const [a, b] = [{ ...context(), followUps: [] }, { ...context(), followUps: [] }];
+    const [pa, pb] = [service.pipelineFor(a), service.pipelineFor(b)];
+    await oneInstance(pa);
+    await oneInstance(pb);
+    await service.finishRequest(a, pa);
+    await service.finishRequest(b, pb);
+    await lone();
+    await lone();
+    expect(offered).toBe(1);
+    await lone();
+    expect(offered).toBe(2);
+    await service.close();
+  });
+});

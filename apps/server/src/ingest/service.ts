@@ -53,9 +53,16 @@ function declaredMismatch(expect: Expectation, got: { size: number; sha256: stri
  * Invariants: the original bytes are stored unchanged and never overwritten; a rejected or
  * duplicate instance leaves no object and no row behind.
  */
+/** Requests in a row without overlap before a lone uploader's records are streamed (pipelineFor). */
+const QUIET_REQUESTS_BEFORE_STREAMING = 4;
+
 export class IngestService implements UploadIngestor {
   /** Follow-up job adds still running after their request was answered. */
   private readonly background = new Set<Promise<void>>();
+  /** Requests between pipelineFor and their finishRequest / abandonRequest. */
+  private readonly running = new Set<IngestPipeline>();
+  /** Requests finished since one last started while another was running. */
+  private quietRequests = 0;
 
   constructor(
     private readonly deps: { repo: IngestRepo; store: ObjectStore; jobs: JobProducer; log: FastifyBaseLogger },
@@ -99,7 +106,19 @@ export class IngestService implements UploadIngestor {
    * and audit event are written in as few transactions as possible (see IngestPipeline).
    */
   pipelineFor(ctx: IngestContext): IngestPipeline {
-    return new IngestPipeline((part) => this.deps.repo.writePart({ ctx, ...part }));
+    const pipeline: IngestPipeline = new IngestPipeline((part) => this.deps.repo.writePart({ ctx, ...part }), {
+      // A lone uploader's records are streamed into one transaction as they are parsed
+      // (IngestRepo.openStream). Not while uploads overlap, nor for a while after: a stream next to
+      // group-committed batches is a second writer on the same tables (more CPU for both), and
+      // requests that overlap come and go together, so one of them is often briefly alone.
+      openStream: () =>
+        this.running.size === 1 && this.running.has(pipeline) && this.quietRequests >= QUIET_REQUESTS_BEFORE_STREAMING
+          ? this.deps.repo.openStream(ctx)
+          : undefined,
+    });
+    this.running.add(pipeline);
+    if (this.running.size > 1) this.quietRequests = 0;
+    return pipeline;
   }
 
   /**
@@ -111,6 +130,7 @@ export class IngestService implements UploadIngestor {
     try {
       return await pipeline.finish(extra);
     } finally {
+      if (this.running.delete(pipeline)) this.quietRequests++;
       // After the answer, not before: the receipts do not depend on derived work, and a request
       // of ten small instances otherwise waits ~3 ms for Redis (docs/benchmarks.md, "Ingest").
       // Started on the next turn of the event loop, once the caller has sent its response: the
@@ -127,7 +147,11 @@ export class IngestService implements UploadIngestor {
    * gets its thumbnails. The caller then fails the request.
    */
   async abandonRequest(ctx: IngestContext, pipeline: IngestPipeline): Promise<void> {
-    await pipeline.abandon();
+    try {
+      await pipeline.abandon();
+    } finally {
+      this.running.delete(pipeline);
+    }
     await this.flushFollowUps(ctx);
   }
 
