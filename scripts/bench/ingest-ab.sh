@@ -7,6 +7,10 @@
 # Writes to $RESULTS (default /tmp/vetpacs-ab): the harness JSON and log, and per thread of the
 # server and per backend their schedstat (CPU ns, ns waiting for a CPU, time slices).
 # EXTRA_SQL=file: run on the fresh database before the run (a variant of a function, an index…).
+# Do not delete the runs' files between pairs: on a filesystem without a journal, ext4's inode
+# allocator then skips the recently deleted inodes one by one for minutes, and the writer threads'
+# CPU grows fourfold (docs/benchmarks.md, 2026-12-05 12:18). Delete them all at the end, and start
+# the next comparison ≥ 5 minutes later.
 # BENCH_DATABASE_ADMIN_URL, BENCH_NODE_ARGS…: as for serve-for-bench.ts.
 set -euo pipefail
 DATA=$1 C=$2 TAG=$3 ENTRY=${4:-}
