@@ -61,8 +61,9 @@ export function createDb(databaseUrl: string, opts: CreateDbOptions = {}): Db {
  * one's answer). For a hot path that sends a transaction's statements as its input arrives
  * (ingest's record streams, IngestRepo.openStream). End it with `end()`.
  */
-export function createPipelinePool(db: Db, max = 2): pg.Pool {
-  return new pg.Pool({ ...db.pool.options, pipeline: true, max } as pg.PoolConfig);
+export function createPipelinePool(db: Db, opts: { max: number; applicationName: string }): pg.Pool {
+  // application_name: pg_stat_activity tells these connections from the main pool's.
+  return new pg.Pool({ ...db.pool.options, pipeline: true, max: opts.max, application_name: opts.applicationName } as pg.PoolConfig);
 }
 
 export type PoolClient = pg.PoolClient;

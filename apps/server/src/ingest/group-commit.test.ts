@@ -116,4 +116,40 @@ describe('GroupCommit', () => {
     w.batches[2]!.finish();
     expect(await Promise.all([a, c, d])).toEqual(['ok:1', 'ok:3', 'ok:4']);
   });
+
+  it('with overlapAfterRelease starts the next batch only once the running one has released', async () => {
+    const releases: (() => void)[] = [];
+    const finishes: (() => void)[] = [];
+    const batches: number[][] = [];
+    const write = (items: number[], release: () => void) =>
+      new Promise<string[]>((resolve) => {
+        batches.push(items);
+        releases.push(release);
+        finishes.push(() => resolve(items.map((i) => `ok:${i}`)));
+      });
+    const gc = new GroupCommit(write, { maxBatch: 64, lanes: 2, overlapAfterRelease: true });
+    const a = gc.submit(1);
+    await tick();
+    const b = [gc.submit(2), gc.submit(3)];
+    await tick();
+    // A lane is free, but batch [1] has not released: 2 and 3 wait.
+    expect(batches).toEqual([[1]]);
+    releases[0]!();
+    await tick();
+    expect(batches).toEqual([[1], [2, 3]]);
+    const c = gc.submit(4);
+    await tick();
+    // Two batches in flight (one released, one not): 4 waits for a lane and for the release.
+    expect(batches).toHaveLength(2);
+    finishes[0]!();
+    expect(await a).toBe('ok:1');
+    await tick();
+    expect(batches).toHaveLength(2); // [2, 3] still holds
+    releases[1]!();
+    await tick();
+    expect(batches).toEqual([[1], [2, 3], [4]]);
+    finishes[1]!();
+    finishes[2]!();
+    expect(await Promise.all([...b, c])).toEqual(['ok:2', 'ok:3', 'ok:4']);
+  });
 });

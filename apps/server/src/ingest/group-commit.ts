@@ -7,16 +7,26 @@
  *
  * At most `lanes` batches are in flight: one lane keeps every batch of this process serialised,
  * so its transactions never wait on each other's row locks; more lanes let a batch start while
- * another is still committing.
+ * another is still committing. With `overlapAfterRelease`, a batch starts only once every running
+ * batch has called `release` — its writer's signal that what is left of it (its COMMIT, already
+ * sent) cannot delay the next one.
  */
 export class GroupCommit<I, R> {
   private readonly queue: { item: I; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = 0;
+  /** A batch has not released yet (overlapAfterRelease): no other may start. */
+  private holding = false;
 
   constructor(
-    /** Writes a batch; returns one result per item, in order (an Error result rejects that item). */
-    private readonly write: (items: I[]) => Promise<(R | Error)[]>,
-    private readonly opts: { maxBatch: number; lanes: number; weight?: (item: I) => number } = { maxBatch: 64, lanes: 1 },
+    /**
+     * Writes a batch; returns one result per item, in order (an Error result rejects that item).
+     * `release`: with `overlapAfterRelease`, the next batch may start now (see the class comment).
+     */
+    private readonly write: (items: I[], release: () => void) => Promise<(R | Error)[]>,
+    private readonly opts: { maxBatch: number; lanes: number; overlapAfterRelease?: boolean; weight?: (item: I) => number } = {
+      maxBatch: 64,
+      lanes: 1,
+    },
   ) {}
 
   /** Nothing queued and no batch in flight. */
@@ -27,29 +37,44 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.running < this.opts.lanes) void this.drain();
+      this.#pump();
     });
   }
 
-  private async drain(): Promise<void> {
+  /** Starts batches while a lane is free (and, with overlapAfterRelease, every running batch has released). */
+  #pump(): void {
+    while (this.queue.length && this.running < this.opts.lanes && !this.holding) {
+      void this.#run(this.queue.splice(0, this.#batchLength()));
+    }
+  }
+
+  async #run(batch: GroupCommit<I, R>['queue']): Promise<void> {
     this.running++;
+    this.holding = this.opts.overlapAfterRelease === true;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.holding = false;
+      this.#pump();
+    };
     try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, this.#batchLength());
-        try {
-          const results = await this.write(batch.map((b) => b.item));
-          if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
-          batch.forEach((b, i) => {
-            const r = results[i]!;
-            if (r instanceof Error) b.reject(r);
-            else b.resolve(r);
-          });
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
+      const results = await this.write(
+        batch.map((b) => b.item),
+        release,
+      );
+      if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
+      batch.forEach((b, i) => {
+        const r = results[i]!;
+        if (r instanceof Error) b.reject(r);
+        else b.resolve(r);
+      });
+    } catch (err) {
+      for (const b of batch) b.reject(err);
     } finally {
       this.running--;
+      if (released) this.#pump();
+      else release();
     }
   }
 

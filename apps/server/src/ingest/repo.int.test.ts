@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApiToken, createDb, createPractice, type Db } from '@vetpacs/db';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { IngestRepo } from './repo';
+import { INGEST_CONNECTIONS, IngestRepo } from './repo';
 import type { IngestContext, InstanceRecord, PartResult } from './types';
 
 let db: Db;
@@ -82,6 +82,28 @@ async function instanceRowsWrittenUncommitted(): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
 }
+
+describe('IngestRepo group-commit lane', () => {
+  it('writes on a new connection after its own was lost between batches', async () => {
+    const first = record();
+    await repo.writePart({ ctx: ctx(), records: [first], durable: [Promise.resolve()], receipts: [], audit: true });
+    // The lane's connection goes (as in a Postgres restart or a network cut) while it waits for work.
+    const killed = await db.$queryRaw<{ pid: number }[]>`
+      SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = ${INGEST_CONNECTIONS.applicationName}`;
+    expect(killed.length).toBeGreaterThan(0);
+    for (;;) {
+      const left = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(${killed.map((k) => k.pid)})`;
+      if (Number(left[0]?.count) === 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setImmediate(r));
+    const second = record();
+    const result = await repo.writePart({ ctx: ctx(), records: [second], durable: [Promise.resolve()], receipts: [], audit: true });
+    expect(result.outcomes[0]).toMatchObject({ kind: 'created' });
+    expect(await visible(second)).toBe(true);
+  });
+});
 
 describe('IngestRepo record streams', () => {
   it('writes each record as it is added, in one transaction that commits at close once every object is durable', async () => {

@@ -1,4 +1,4 @@
-import { createPipelinePool, type Db, type PatientNameStyle, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
+import { createPipelinePool, type Db, type PatientNameStyle, type PoolClient, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
 import { GroupCommit } from './group-commit';
 import type { PartStream } from './pipeline';
 import { failuresOf, openRecordStream } from './record-stream';
@@ -74,6 +74,9 @@ function toRequest(part: RequestPart) {
   };
 }
 
+/** The lane's and the record streams' connections (pipeline mode), as pg_stat_activity names them. */
+export const INGEST_CONNECTIONS = { max: 3, applicationName: 'vetpacs-ingest' };
+
 /**
  * All database I/O of ingest. Upserts are keyed on the DICOM UIDs within the practice and written
  * with INSERT … ON CONFLICT so that concurrent uploads of one study (parallel bundles, modality
@@ -81,8 +84,11 @@ function toRequest(part: RequestPart) {
  */
 export class IngestRepo {
   private readonly parts: GroupCommit<RequestPart, PartResult>;
-  /** Connections in pipeline mode for record streams (openStream), made on first use. */
+  /** Connections in pipeline mode for the lane and for record streams, made on first use. */
   private streamPool: Db['pool'] | undefined;
+  /** The group-commit lane's connection (laneClient), and the client once connected. */
+  private lane: Promise<PoolClient> | undefined;
+  private laneHolder: PoolClient | undefined;
   private streamOpen = false;
 
   constructor(private readonly db: Db) {
@@ -97,7 +103,15 @@ export class IngestRepo {
     // Batches of other processes that share a patient, study or series row wait for each other's
     // lock; the lock order below keeps them from deadlocking, and a deadlock with another process
     // is retried (RetryableRecordError).
-    this.parts = new GroupCommit((parts) => this.writeParts(parts), { maxBatch: 32, lanes: 1, weight: (p) => p.records.length });
+    // The lane writes on a connection of its own in pipeline mode (laneClient): a batch's BEGIN
+    // goes with its call, and the next batch's queue right behind its COMMIT (overlapAfterRelease),
+    // so Postgres does not wait for this thread between them; still one writer at a time.
+    this.parts = new GroupCommit((parts, release) => this.writeParts(parts, release), {
+      maxBatch: 32,
+      lanes: 2,
+      overlapAfterRelease: true,
+      weight: (p) => p.records.length,
+    });
   }
 
   /**
@@ -118,20 +132,27 @@ export class IngestRepo {
    * (each of those gets its object's error; its request's other records, receipts and audit event
    * are still written, as when a put fails before its record).
    */
-  private async writeParts(parts: RequestPart[]): Promise<(PartResult | Error)[]> {
+  private async writeParts(parts: RequestPart[], release: () => void): Promise<(PartResult | Error)[]> {
     if (!parts.some((p) => p.durable)) return this.writeBatch(this.db.pool, parts);
     const outcomes: PartResult['outcomes'][] = parts.map((p) => new Array(p.records.length));
     // Per part: the records still to write and their positions in the caller's part.
     let current = parts.map((part) => ({ part, positions: part.records.map((_, k) => k) }));
     for (;;) {
-      const client = await this.db.pool.connect();
-      let broken: Error | undefined;
+      const client = await this.laneClient();
+      let committing = false;
       try {
-        await client.query('BEGIN');
+        // Pipelined: BEGIN travels with the batch's call instead of costing a round trip.
+        const begun = client.query('BEGIN');
+        begun.catch(() => {}); // awaited below
         const written = await this.writeBatch(client, current.map((c) => c.part));
+        await begun;
         const failures = await Promise.all(current.map((c) => failuresOf(c.part.durable)));
         if (failures.every((f) => f.every((e) => e === undefined))) {
-          await client.query('COMMIT');
+          committing = true;
+          const committed = client.query('COMMIT');
+          // The next batch's BEGIN and call now queue behind this COMMIT on the same connection.
+          release();
+          await committed;
           return current.map((c, i) => {
             const result = written[i]!;
             c.positions.forEach((at, k) => {
@@ -151,13 +172,42 @@ export class IngestRepo {
           return { part: { ...c.part, records, durable }, positions: c.positions.filter((_, k) => keep[k]) };
         });
       } catch (err) {
-        broken = err instanceof Error ? err : new Error(String(err));
-        await client.query('ROLLBACK').catch(() => {});
+        // A failed COMMIT has ended its transaction; a ROLLBACK now could end the next batch's.
+        if (!committing) {
+          await client.query('ROLLBACK').catch((e: unknown) => this.dropLane(client, e));
+        }
         throw err;
-      } finally {
-        client.release(broken);
       }
     }
+  }
+
+  /** The lane's connection (pipeline mode), kept from batch to batch; a new one after a failure. */
+  private laneClient(): Promise<PoolClient> {
+    if (!this.lane) {
+      this.streamPool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
+      const lane = this.streamPool.connect().then((client) => {
+        // Held between batches, so a connection lost while idle is reported here, not to a query.
+        client.on('error', (err) => this.dropLane(client, err));
+        return client;
+      });
+      lane.catch(() => {
+        if (this.lane === lane) this.lane = undefined;
+      });
+      this.lane = lane;
+      this.laneHolder = undefined;
+      void lane.then((client) => {
+        this.laneHolder = client;
+      }, () => {});
+    }
+    return this.lane;
+  }
+
+  /** Gives up the lane's connection (it failed), once: the next batch opens another. */
+  private dropLane(client: PoolClient, err: unknown): void {
+    if (this.laneHolder !== client) return;
+    this.lane = undefined;
+    this.laneHolder = undefined;
+    client.release(err instanceof Error ? err : new Error(String(err)));
   }
 
   /**
@@ -170,8 +220,12 @@ export class IngestRepo {
   openStream(ctx: IngestContext): PartStream | undefined {
     if (this.streamOpen || !this.parts.idle) return undefined;
     this.streamOpen = true;
-    this.streamPool ??= createPipelinePool(this.db);
-    return openRecordStream(this.streamPool.connect(), ctx, (client, parts) => this.writeBatch(client, parts), (client, err) => {
+    this.streamPool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
+    // A connection lost between the stream's queries is reported to its next one, not thrown here.
+    const ignore = () => {};
+    const connected = this.streamPool.connect().then((client) => client.on('error', ignore));
+    return openRecordStream(connected, ctx, (client, parts) => this.writeBatch(client, parts), (client, err) => {
+      client?.removeListener('error', ignore);
       client?.release(err);
       this.streamOpen = false;
     });
@@ -179,6 +233,13 @@ export class IngestRepo {
 
   /** Ends the record streams' connections (at shutdown, after the last request). */
   async close(): Promise<void> {
+    const lane = this.lane;
+    this.lane = undefined;
+    const client = await lane?.catch(() => undefined);
+    if (client && this.laneHolder === client) {
+      this.laneHolder = undefined;
+      client.release();
+    }
     await this.streamPool?.end();
     this.streamPool = undefined;
   }
