@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IngestPipeline, type PartStream, type PartWriter } from './pipeline';
-import { recordError } from './record-errors';
+import { CommitOutcomeUnknown, recordError } from './record-errors';
 import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 const rec = (sop: string) => ({ instance: { sopInstanceUid: sop }, series: { seriesInstanceUid: `${sop}.s` } }) as unknown as InstanceRecord;
@@ -86,6 +86,19 @@ describe('IngestPipeline with a record stream', () => {
     expect(s.closes).toHaveLength(1);
     expect(w.parts.flatMap((part) => part.records.map((r) => r.instance.sopInstanceUid)).sort()).toEqual(['8.1', '8.2', '8.3']);
     expect(w.parts.at(-1)!.audit).toBe(true);
+  });
+
+  it('does not write the records again when the stream’s commit was not confirmed', async () => {
+    const w = recordingWriter();
+    const s = recordingStream();
+    s.stream.close = async () => {
+      throw new CommitOutcomeUnknown(new Error('Connection terminated unexpectedly'));
+    };
+    const p = new IngestPipeline(w.write, { depth: 16, openStream: () => s.stream });
+    for (let i = 1; i <= 2; i++) await p.add(instance(`10.${i}`, 1));
+    await expect(p.finish()).rejects.toBeInstanceOf(CommitOutcomeUnknown);
+    // Written again, a committed record would read as a duplicate of itself (and lose its object).
+    expect(w.parts.flatMap((part) => part.records)).toEqual([]);
   });
 
   it('writes in batches when no stream is offered', async () => {

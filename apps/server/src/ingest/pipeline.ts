@@ -1,4 +1,4 @@
-import { RetryableRecordError } from './record-errors';
+import { CommitOutcomeUnknown, RetryableRecordError } from './record-errors';
 import type { InstanceReceipt, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 /** What one instance's run gets from the pipeline. */
@@ -208,20 +208,27 @@ export class IngestPipeline {
     this.writing++;
     this.writingRecords += batch.length;
     let result: PartResult | undefined;
+    let unknown: CommitOutcomeUnknown | undefined;
     try {
       result = await stream.close(receipts, audit);
       if (result.audited) this.audited = true;
-    } catch {
-      // Nothing of the stream was committed: its records and receipts go the usual way, which
-      // also tells a failed object write (that record alone fails) from a database failure.
-      this.unsaved.unshift(...receipts);
-      this.pending.unshift(...batch);
+    } catch (err) {
       this.streamOff = true;
+      if (err instanceof CommitOutcomeUnknown) {
+        // Perhaps committed: written again, a record would read as a duplicate of itself.
+        unknown = err;
+      } else {
+        // Nothing of the stream was committed: its records and receipts go the usual way, which
+        // also tells a failed object write (that record alone fails) from a database failure.
+        this.unsaved.unshift(...receipts);
+        this.pending.unshift(...batch);
+      }
     } finally {
       this.writing--;
       this.writingRecords -= batch.length;
     }
     if (result) for (const [i, p] of batch.entries()) this.settleRecord(p, result.outcomes[i]!);
+    if (unknown) for (const p of batch) p.reject(unknown);
     this.maybeWrite();
   }
 

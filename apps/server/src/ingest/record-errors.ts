@@ -12,6 +12,20 @@ export class RetryableRecordError extends Error {
 }
 
 /**
+ * A COMMIT whose answer never came (the connection broke while it was in flight): the rows may or
+ * may not be in the database. Nothing that the batch's records refer to may be deleted then — the
+ * objects stay, and an unindexed one is reported by the integrity scrub — and the records must not
+ * be written again: a committed record written again reads as a duplicate of itself, whose "new
+ * copy" (the same object) would be deleted.
+ */
+export class CommitOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super(`the database did not confirm the commit: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'CommitOutcomeUnknown';
+  }
+}
+
+/**
  * What a failed item of manual_ingest_batch means to the caller: a rejection of the instance, a
  * transient failure to write again, or an infrastructure error.
  */

@@ -1,5 +1,6 @@
 import type { PoolClient } from '@vetpacs/db';
 import type { PartStream } from './pipeline';
+import { CommitOutcomeUnknown } from './record-errors';
 import type { IngestContext, InstanceReceipt, InstanceRecord, PartResult, RequestPart } from './types';
 
 /** Writes parts in one call on `client` (IngestRepo's manual_ingest_batch call). */
@@ -60,7 +61,9 @@ export function openRecordStream(client: Promise<PoolClient>, ctx: IngestContext
         // A row never refers to an object a crash could lose: commit only once all are durable.
         const failed = (await failuresOf(durable)).find((f) => f !== undefined);
         if (failed) throw failed;
-        await c.query('COMMIT');
+        await c.query('COMMIT').catch((err: unknown) => {
+          throw new CommitOutcomeUnknown(err);
+        });
         done(c);
         return { outcomes: results.flatMap((r) => r.outcomes), audited: results.some((r) => r.audited) };
       } catch (err) {

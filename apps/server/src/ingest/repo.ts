@@ -2,7 +2,7 @@ import { createPipelinePool, type Db, type PatientNameStyle, type PoolClient, ty
 import { GroupCommit } from './group-commit';
 import type { PartStream } from './pipeline';
 import { failuresOf, openRecordStream } from './record-stream';
-import { recordError } from './record-errors';
+import { CommitOutcomeUnknown, recordError } from './record-errors';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 /** One instance for manual_ingest_batch: the rows to upsert, who sent it, and its request. */
@@ -152,7 +152,9 @@ export class IngestRepo {
           const committed = client.query('COMMIT');
           // The next batch's BEGIN and call now queue behind this COMMIT on the same connection.
           release();
-          await committed;
+          await committed.catch((err: unknown) => {
+            throw new CommitOutcomeUnknown(err);
+          });
           return current.map((c, i) => {
             const result = written[i]!;
             c.positions.forEach((at, k) => {

@@ -2,7 +2,10 @@ import { ingestFollowUps, type JobProducer, type PendingJob } from '@vetpacs/job
 import type { ObjectStore } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { makeDicom } from '@vetpacs/dicom/testing';
 import { IngestPipeline } from './pipeline';
+import { CommitOutcomeUnknown } from './record-errors';
 import type { IngestRepo } from './repo';
 import { IngestService } from './service';
 import type { IngestContext } from './types';
@@ -116,5 +119,44 @@ describe('IngestService record streams', () => {
     await lone();
     expect(offered).toBe(2);
     await service.close();
+  });
+});
+
+describe('IngestService when recording fails', () => {
+  /** Ingests one small instance whose record fails with `failure`; returns the keys deleted. */
+  async function ingestFailing(failure: Error): Promise<{ deleted: string[]; error: unknown }> {
+    const deleted: string[] = [];
+    const store = {
+      put: async (key: string) => ({ key }),
+      delete: async (key: string) => {
+        deleted.push(key);
+      },
+    } as unknown as ObjectStore;
+    const { jobs, open } = gatedJobs();
+    open();
+    const service = new IngestService({ repo: {} as IngestRepo, store, jobs, log: { warn: () => {} } as unknown as FastifyBaseLogger }, { maxInstanceBytes: 1 << 30 });
+    const ctx: IngestContext = { ...context(), followUps: [] };
+    const pipeline = new IngestPipeline(async () => {
+      throw failure;
+    });
+    await pipeline.add((io) => service.ingestInstance(Readable.from([makeDicom({ seed: 7 })]), ctx, 'OWNER_PET', {}, io));
+    const error = await service.finishRequest(ctx, pipeline).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await service.close();
+    return { deleted, error };
+  }
+
+  it('removes the object when nothing was committed', async () => {
+    const { deleted, error } = await ingestFailing(new Error('connection refused'));
+    expect((error as Error).message).toBe('connection refused');
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('keeps the object when the commit was not confirmed: a row may refer to it', async () => {
+    const { deleted, error } = await ingestFailing(new CommitOutcomeUnknown(new Error('Connection terminated unexpectedly')));
+    expect(error).toBeInstanceOf(CommitOutcomeUnknown);
+    expect(deleted).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
 import { type InstanceIo, IngestPipeline } from './pipeline';
 import { toInstanceRecord } from './record';
+import { CommitOutcomeUnknown } from './record-errors';
 import type { IngestRepo } from './repo';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
 import { type IngestContext, IngestRejection, type InstanceReceipt, type RecordOutcome } from './types';
@@ -339,6 +340,9 @@ export class IngestService implements UploadIngestor {
       // A failed put left no object (the store's guarantee) and nothing was committed for it.
       const failed = await putFailure;
       if (failed !== undefined) throw failed;
+      // A commit that may have happened keeps its object: a row may refer to it (an unindexed one
+      // is reported by the integrity scrub). Otherwise nothing refers to it.
+      if (err instanceof CommitOutcomeUnknown) throw err;
       await this.deps.store.delete(key).catch(() => {});
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
       throw err;
