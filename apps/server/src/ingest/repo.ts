@@ -85,10 +85,9 @@ export const INGEST_CONNECTIONS = { max: 3, applicationName: 'vetpacs-ingest' };
 export class IngestRepo {
   private readonly parts: GroupCommit<RequestPart, PartResult>;
   /** Connections in pipeline mode for the lane and for record streams, made on first use. */
-  private streamPool: Db['pool'] | undefined;
-  /** The group-commit lane's connection (laneClient), and the client once connected. */
+  private pipelinePool: Db['pool'] | undefined;
+  /** The group-commit lane's connection (laneClient). */
   private lane: Promise<PoolClient> | undefined;
-  private laneHolder: PoolClient | undefined;
   private streamOpen = false;
 
   constructor(private readonly db: Db) {
@@ -138,7 +137,8 @@ export class IngestRepo {
     // Per part: the records still to write and their positions in the caller's part.
     let current = parts.map((part) => ({ part, positions: part.records.map((_, k) => k) }));
     for (;;) {
-      const client = await this.laneClient();
+      const lane = this.laneClient();
+      const client = await lane;
       let committing = false;
       try {
         // Pipelined: BEGIN travels with the batch's call instead of costing a round trip.
@@ -176,7 +176,7 @@ export class IngestRepo {
       } catch (err) {
         // A failed COMMIT has ended its transaction; a ROLLBACK now could end the next batch's.
         if (!committing) {
-          await client.query('ROLLBACK').catch((e: unknown) => this.dropLane(client, e));
+          await client.query('ROLLBACK').catch((e: unknown) => this.dropLane(lane, client, e));
         }
         throw err;
       }
@@ -186,29 +186,24 @@ export class IngestRepo {
   /** The lane's connection (pipeline mode), kept from batch to batch; a new one after a failure. */
   private laneClient(): Promise<PoolClient> {
     if (!this.lane) {
-      this.streamPool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
-      const lane = this.streamPool.connect().then((client) => {
+      this.pipelinePool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
+      const lane: Promise<PoolClient> = this.pipelinePool.connect().then((client) => {
         // Held between batches, so a connection lost while idle is reported here, not to a query.
-        client.on('error', (err) => this.dropLane(client, err));
+        client.on('error', (err) => this.dropLane(lane, client, err));
         return client;
       });
       lane.catch(() => {
         if (this.lane === lane) this.lane = undefined;
       });
       this.lane = lane;
-      this.laneHolder = undefined;
-      void lane.then((client) => {
-        this.laneHolder = client;
-      }, () => {});
     }
     return this.lane;
   }
 
   /** Gives up the lane's connection (it failed), once: the next batch opens another. */
-  private dropLane(client: PoolClient, err: unknown): void {
-    if (this.laneHolder !== client) return;
+  private dropLane(lane: Promise<PoolClient>, client: PoolClient, err: unknown): void {
+    if (this.lane !== lane) return;
     this.lane = undefined;
-    this.laneHolder = undefined;
     client.release(err instanceof Error ? err : new Error(String(err)));
   }
 
@@ -222,10 +217,10 @@ export class IngestRepo {
   openStream(ctx: IngestContext): PartStream | undefined {
     if (this.streamOpen || !this.parts.idle) return undefined;
     this.streamOpen = true;
-    this.streamPool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
+    this.pipelinePool ??= createPipelinePool(this.db, INGEST_CONNECTIONS);
     // A connection lost between the stream's queries is reported to its next one, not thrown here.
     const ignore = () => {};
-    const connected = this.streamPool.connect().then((client) => client.on('error', ignore));
+    const connected = this.pipelinePool.connect().then((client) => client.on('error', ignore));
     return openRecordStream(connected, ctx, (client, parts) => this.writeBatch(client, parts), (client, err) => {
       client?.removeListener('error', ignore);
       client?.release(err);
@@ -233,17 +228,13 @@ export class IngestRepo {
     });
   }
 
-  /** Ends the record streams' connections (at shutdown, after the last request). */
+  /** Ends the lane's and the record streams' connections (at shutdown, after the last request). */
   async close(): Promise<void> {
     const lane = this.lane;
-    this.lane = undefined;
-    const client = await lane?.catch(() => undefined);
-    if (client && this.laneHolder === client) {
-      this.laneHolder = undefined;
-      client.release();
-    }
-    await this.streamPool?.end();
-    this.streamPool = undefined;
+    this.lane = undefined; // a later error event finds it gone (dropLane): released once
+    (await lane?.catch(() => undefined))?.release();
+    await this.pipelinePool?.end();
+    this.pipelinePool = undefined;
   }
 
   /** One round trip for a batch of parts: manual_ingest_batch (migrations *_ingest_batch_receipts_audit and later). */

@@ -47,6 +47,9 @@ function declaredMismatch(expect: Expectation, got: { size: number; sha256: stri
   return undefined;
 }
 
+/** Requests in a row without overlap before a lone uploader's records are streamed (pipelineFor). */
+const QUIET_REQUESTS_BEFORE_STREAMING = 4;
+
 /**
  * The ingest pipeline shared by tus uploads, bundles and STOW-RS. Per instance, streaming:
  * parse the header while the bytes flow to the object store (only the header is buffered), verify,
@@ -54,9 +57,6 @@ function declaredMismatch(expect: Expectation, got: { size: number; sha256: stri
  * Invariants: the original bytes are stored unchanged and never overwritten; a rejected or
  * duplicate instance leaves no object and no row behind.
  */
-/** Requests in a row without overlap before a lone uploader's records are streamed (pipelineFor). */
-const QUIET_REQUESTS_BEFORE_STREAMING = 4;
-
 export class IngestService implements UploadIngestor {
   /** Follow-up job adds still running after their request was answered. */
   private readonly background = new Set<Promise<void>>();
@@ -113,7 +113,7 @@ export class IngestService implements UploadIngestor {
       // group-committed batches is a second writer on the same tables (more CPU for both), and
       // requests that overlap come and go together, so one of them is often briefly alone.
       openStream: () =>
-        this.running.size === 1 && this.running.has(pipeline) && this.quietRequests >= QUIET_REQUESTS_BEFORE_STREAMING
+        this.running.size === 1 && this.quietRequests >= QUIET_REQUESTS_BEFORE_STREAMING
           ? this.deps.repo.openStream(ctx)
           : undefined,
     });
