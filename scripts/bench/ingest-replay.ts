@@ -84,18 +84,17 @@ function syntheticBatches(practice: string, token: string): Batch[] {
 /**
  * Batches a server wrote (REPLAY_FILE: one `[items, requests, metadata]` JSON per line, as IngestRepo
  * passes them to manual_ingest_batch), moved to this database's practice and token. Each item gets
- * its metadata back (writeBatch sends it as the database's function asks); lines captured before
- * the metadata had its own parameter hold it in their items.
+ * its metadata back (writeBatch sends it as the database's function asks).
  */
 function capturedBatches(file: string, practice: string, token: string): Batch[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [items, requests, metadata] = JSON.parse(line) as [...Batch, unknown[]?];
+      const [items, requests, metadata] = JSON.parse(line) as [...Batch, unknown[]];
       items.forEach((item, i) => {
         Object.assign(item, { practice, site: null, actor: `api_token:${token}` });
-        if (metadata) Object.assign(item.instance as object, { metadata: metadata[i] });
+        Object.assign(item.instance as object, { metadata: metadata[i] });
       });
       for (const r of requests) {
         Object.assign(r, { practice, gateway: null, user: null, token });
