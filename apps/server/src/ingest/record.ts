@@ -10,9 +10,14 @@ export const BULK_ROOT_PLACEHOLDER = '{{DICOMWEB_ROOT}}';
 /** Maps a parsed instance plus its stored object to the rows ingest writes. */
 export function toInstanceRecord(p: ParsedInstance, stored: { key: string; size: number; sha256: string }): InstanceRecord {
   const base = `${BULK_ROOT_PLACEHOLDER}/studies/${p.studyInstanceUid}/series/${p.seriesInstanceUid}/instances/${p.sopInstanceUid}`;
-  const metadata = datasetToDicomJson(p, {
-    bulkDataUriFor: (tagHex, path) => (tagHex === '7FE00010' && path.length === 0 ? `${base}/frames` : `${base}/bulk/${[...path, tagHex].join('/')}`),
-  });
+  // Serialised at once: the object tree (~300 objects for a tiny instance) then dies young, where it
+  // used to live until its batch was written and was copied by every young-generation collection
+  // meanwhile; the text is one string (docs/benchmarks.md, "Ingest", 2026-12-05 14:30).
+  const metadata = JSON.stringify(
+    datasetToDicomJson(p, {
+      bulkDataUriFor: (tagHex, path) => (tagHex === '7FE00010' && path.length === 0 ? `${base}/frames` : `${base}/bulk/${[...path, tagHex].join('/')}`),
+    }),
+  );
   const pd = p.pixelData;
   const vp = p.patient;
   return {

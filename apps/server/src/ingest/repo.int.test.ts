@@ -33,7 +33,7 @@ function record(): InstanceRecord {
     instance: {
       sopInstanceUid: sop, sopClassUid: '1.2.840.10008.5.1.4.1.1.1.1', instanceNumber: 1, transferSyntaxUid: '1.2.840.10008.1.2.1',
       byteSize: 100, sha256: randomBytes(32).toString('hex'), objectKey: `test/${sop}.dcm`, numberOfFrames: 1, rows: 1, columns: 1,
-      bitsAllocated: 16, pixelDataOffset: 0, pixelDataLength: 2, frameOffsets: null, metadata: {},
+      bitsAllocated: 16, pixelDataOffset: 0, pixelDataLength: 2, frameOffsets: null, metadata: '{}',
     },
   } as unknown as InstanceRecord;
 }

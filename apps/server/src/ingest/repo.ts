@@ -247,10 +247,11 @@ export class IngestRepo {
     const order = items.map((_, i) => i).sort((a, b) => compareLockOrder(items[a]!, items[b]!));
     const { rows } = await db.query<BatchRow>({
       name: 'ingest_batch',
-      // The instances' metadata as one JSON array in the items' order: stored as its text (`json`),
-      // it is only validated, not parsed into a jsonb tree (migration *_ingest_batch_subtransaction_json_metadata).
+      // The instances' metadata as one JSON array in the items' order, joined from their texts: stored
+      // as its text (`json`), it is only validated, not parsed into a jsonb tree (migration
+      // *_ingest_batch_subtransaction_json_metadata).
       text: 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)',
-      values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest)), JSON.stringify(order.map((i) => metadata[i]))],
+      values: [JSON.stringify(order.map((i) => items[i])), JSON.stringify(parts.map(toRequest)), `[${order.map((i) => metadata[i]).join(',')}]`],
     });
     const results: PartResult[] = parts.map((p) => ({ outcomes: new Array(p.records.length), audited: false }));
     for (const row of rows) {

@@ -12,7 +12,7 @@ import { toInstanceRecord } from './record';
 import { CommitOutcomeUnknown } from './record-errors';
 import type { IngestRepo } from './repo';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
-import { type IngestContext, IngestRejection, type InstanceReceipt, type RecordOutcome } from './types';
+import { type IngestContext, IngestRejection, type InstanceReceipt, type InstanceRecord, type RecordOutcome } from './types';
 
 /**
  * Instances that end within this many bytes after their header are read whole before storing:
@@ -45,6 +45,15 @@ function declaredMismatch(expect: Expectation, got: { size: number; sha256: stri
   }
   if (expect.size !== undefined && expect.size !== got.size) return { code: 'SIZE_MISMATCH', reason: `received ${got.size} bytes, declared ${expect.size}` };
   return undefined;
+}
+
+/**
+ * A Reject for one instance. Made outside ingestInstance: a closure made there would hold on to
+ * that call's whole scope (its HeaderCollector with the parsed data set and buffered bytes) for as
+ * long as the instance is in flight, since the closure travels with it to #record.
+ */
+function rejecterFor(expect: Expectation): Reject {
+  return (code, reason, extra = {}) => ({ status: 'REJECTED', code, reason, member: expect.member, ...extra });
 }
 
 /** Requests in a row without overlap before a lone uploader's records are streamed (pipelineFor). */
@@ -192,9 +201,7 @@ export class IngestService implements UploadIngestor {
       }
       io.consumed();
     };
-    const reject: Reject = (code, reason, extra = {}) => ({
-      status: 'REJECTED', code, reason, member: expect.member, ...extra,
-    });
+    const reject = rejecterFor(expect);
     const tooLarge = () => reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
 
     // 1. Buffer until the header (everything before Pixel Data) is parsed — that names the key —
@@ -317,7 +324,7 @@ export class IngestService implements UploadIngestor {
    * audited, a new instance followed up. `writing`: its put, if still in flight (the record commits
    * only once it succeeded). A failed record removes the object again.
    */
-  async #record(
+  #record(
     ctx: IngestContext,
     parsed: ParsedInstance,
     stored: { key: string; size: number; sha256: string },
@@ -326,8 +333,22 @@ export class IngestService implements UploadIngestor {
     reject: Reject,
     writing?: Promise<unknown>,
   ): Promise<InstanceReceipt> {
+    // Only the rows are kept while they are written, not the parsed data set (hundreds of objects
+    // each, which every young-generation collection would copy while many tiny instances are in flight).
+    return this.#writeRecord(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject, writing);
+  }
+
+  async #writeRecord(
+    ctx: IngestContext,
+    record: InstanceRecord,
+    stored: { key: string; size: number; sha256: string },
+    expect: Expectation,
+    io: InstanceIo,
+    reject: Reject,
+    writing?: Promise<unknown>,
+  ): Promise<InstanceReceipt> {
     const key = stored.key;
-    const ids = idsOf(parsed);
+    const ids = { sopInstanceUid: record.instance.sopInstanceUid, studyInstanceUid: record.study.studyInstanceUid, seriesInstanceUid: record.series.seriesInstanceUid };
     const hashes = hashesOf(stored);
     const putFailure = writing?.then(
       () => undefined,
@@ -335,7 +356,7 @@ export class IngestService implements UploadIngestor {
     );
     let outcome: RecordOutcome;
     try {
-      outcome = await io.record(toInstanceRecord(parsed, stored), writing);
+      outcome = await io.record(record, writing);
     } catch (err) {
       // A failed put left no object (the store's guarantee) and nothing was committed for it.
       const failed = await putFailure;
@@ -347,14 +368,14 @@ export class IngestService implements UploadIngestor {
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
       throw err;
     }
-    const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: parsed.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
+    const receipt: InstanceReceipt = { ...ids, ...hashes, sopClassUid: record.instance.sopClassUid, member: expect.member, version: outcome.version, status: 'STORED' };
     if (outcome.kind === 'duplicate') {
       await this.deps.store.delete(key);
       return { ...receipt, status: 'DUPLICATE', reason: outcome.reason };
     }
     if (outcome.kind === 'conflict') {
       await this.deps.repo.audit(ctx, 'ingest.conflict', 'instance', outcome.instanceId, {
-        sopInstanceUid: parsed.sopInstanceUid, version: outcome.version, sha256: stored.sha256, originalSha256: outcome.originalSha256,
+        sopInstanceUid: ids.sopInstanceUid, version: outcome.version, sha256: stored.sha256, originalSha256: outcome.originalSha256,
       });
       // The new version is an original too: it gets its off-site copy like version 1 does.
       await this.deps.jobs

@@ -101,7 +101,8 @@ export interface InstanceRecord {
     pixelDataOffset: number | null;
     pixelDataLength: number | null;
     frameOffsets: unknown;
-    metadata: unknown;
+    /** The instance's DICOM JSON (PS3.18 §F.2) as its text (JSON.stringify of datasetToDicomJson). */
+    metadata: string;
   };
 }
 
