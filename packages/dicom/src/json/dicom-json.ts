@@ -1,6 +1,6 @@
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { vrOf } from '../dictionary/tags';
-import { decoderOf, valueBytes } from '../parse/attributes';
+import { decoderOf, valueBytes, valueText } from '../parse/attributes';
 import type { TextDecode } from '../parse/charset';
 import type { PixelDataLocation } from '../parse/types';
 import { binaryNumbers, splitStringValues } from './values';
@@ -99,6 +99,7 @@ function element(
     return items.length ? { vr, Value: items } : { vr };
   }
   if (el.length === 0) return { vr };
+  if (!BINARY_VRS.has(vr) && !NUMERIC_BINARY.has(vr) && vr !== 'AT') return stringElement(vr, CHARSET_VRS.has(vr) ? valueText(ds, el, decode) : valueText(ds, el));
   const bytes = valueBytes(ds, el);
   const le = ds.byteArrayParser === dicomParser.littleEndianByteArrayParser;
   if (BINARY_VRS.has(vr)) {
@@ -108,16 +109,18 @@ function element(
     return { vr, InlineBinary: Buffer.from(toLittleEndian(bytes, vr, le)).toString('base64') };
   }
   if (NUMERIC_BINARY.has(vr)) return { vr, Value: binaryNumbers(bytes, vr, le) };
-  if (vr === 'AT') {
-    const Value: string[] = [];
-    for (let i = 0; i + 4 <= bytes.length; i += 4) {
-      const g = le ? bytes[i]! | (bytes[i + 1]! << 8) : (bytes[i]! << 8) | bytes[i + 1]!;
-      const e = le ? bytes[i + 2]! | (bytes[i + 3]! << 8) : (bytes[i + 2]! << 8) | bytes[i + 3]!;
-      Value.push((g.toString(16).padStart(4, '0') + e.toString(16).padStart(4, '0')).toUpperCase());
-    }
-    return { vr, Value };
+  // AT: each value a tag, as eight hex digits.
+  const Value: string[] = [];
+  for (let i = 0; i + 4 <= bytes.length; i += 4) {
+    const g = le ? bytes[i]! | (bytes[i + 1]! << 8) : (bytes[i]! << 8) | bytes[i + 1]!;
+    const e = le ? bytes[i + 2]! | (bytes[i + 3]! << 8) : (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    Value.push((g.toString(16).padStart(4, '0') + e.toString(16).padStart(4, '0')).toUpperCase());
   }
-  const text = CHARSET_VRS.has(vr) ? decode(bytes) : latin1.decode(bytes);
+  return { vr, Value };
+}
+
+/** A string VR's element from its decoded text (values split and unpadded, PN groups, IS/DS numbers). */
+function stringElement(vr: string, text: string): DicomJsonElement {
   const values = splitStringValues(text, vr);
   if (values.length === 0 || values.every((v) => v === null)) return { vr };
   if (vr === 'PN') return { vr, Value: values.map((v) => (v === null ? null : personName(v))) };
@@ -126,8 +129,6 @@ function element(
   }
   return { vr, Value: values };
 }
-
-const latin1 = new TextDecoder('latin1');
 
 function personName(v: string): DicomJsonPersonName {
   const [a, i, p] = v.split('=');

@@ -6,7 +6,7 @@ import type { TransferSyntaxInfo } from '../transfer-syntax';
 import { isValidUid } from '../uid';
 import type { PatientNameStyle } from '../vet/names';
 import { extractVetPatient } from '../vet/patient';
-import { decoderOf, elementOf, valueBytes } from './attributes';
+import { decoderOf, elementOf, valueBytes, valueText } from './attributes';
 import type { FragmentTracker } from './fragments';
 import { encapsulatedFrames, nativeExpectedLength, nativeFrames } from './frames';
 import type { PixelDataHeader } from './scanner';
@@ -59,7 +59,7 @@ function requiredUids(ds: DataSet): Record<(typeof REQUIRED)[number][0], string>
   const out: Record<string, string> = {};
   for (const [keyword, tagText] of REQUIRED) {
     const el = elementOf(ds, keyword);
-    const raw = el ? new TextDecoder('latin1').decode(valueBytes(ds, el)).replace(/\0+$/, '').replace(/ +$/, '') : '';
+    const raw = el ? valueText(ds, el).replace(/\0+$/, '').replace(/ +$/, '') : '';
     if (raw === '') throw new DicomValidationError('MISSING_UID', `${keyword} ${tagText} is missing or empty`);
     if (!isValidUid(raw)) {
       const shown = raw.replace(/\0/g, '\\0').slice(0, 80);
