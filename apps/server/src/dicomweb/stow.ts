@@ -58,6 +58,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
       siteId: auth.siteId,
       actor: auth.actor,
       uploadId: `stow-${randomUUID()}`,
+      newUpload: true,
       sourceIp: req.ip,
       requiredStudyInstanceUid: study,
       traceId: req.id,

@@ -69,6 +69,8 @@ export class IngestPipeline {
   private readonly slotWaiters: (() => void)[] = [];
   private writing = 0;
   private writingRecords = 0;
+  /** Writes started (batches and a stream's close): the first one is told so (RequestPart.first). */
+  private writesStarted = 0;
   private inputEnded = false;
   private audited = false;
   /** The open record stream, if any, and the records sent to it. */
@@ -201,6 +203,7 @@ export class IngestPipeline {
   }
 
   private async closeStream(audit: boolean): Promise<void> {
+    this.writesStarted++;
     const stream = this.stream!;
     this.stream = undefined;
     const batch = this.streamed.splice(0);
@@ -259,8 +262,9 @@ export class IngestPipeline {
     const receipts = this.unsaved.splice(0);
     const records = batch.map((p) => p.rec);
     const durable = batch.some((p) => p.durable) ? batch.map((p) => p.durable) : undefined;
+    const first = this.writesStarted++ === 0;
     try {
-      const result = await this.write({ records, durable, receipts, audit });
+      const result = await this.write({ records, durable, receipts, audit, first });
       if (result.audited) this.audited = true;
       return result;
     } catch (err) {

@@ -215,3 +215,37 @@ describe('IngestRepo with objects still being written', () => {
     expect(audit.details).toMatchObject({ stored: 1 });
   });
 });
+
+describe('IngestRepo audit events', () => {
+  // A STOW request written in one part counts its audit event from the call (migration
+  // *_ingest_audit_from_the_call); any other counts the upload's receipt rows. Both must agree.
+  it('counts a whole request from the call exactly as from the receipt rows', async () => {
+    const write = async (whole: boolean) => {
+      const base = ctx();
+      const c: IngestContext = { ...base, newUpload: whole };
+      const [a, b, other] = [record(), record(), record()];
+      // b is a second instance of a's study, `other` in a study of its own; a's duplicate comes too.
+      const bInStudy = { ...b, study: a.study } as InstanceRecord;
+      const first = await repo.writePart({ ctx: c, records: [a], receipts: [], audit: false, first: true });
+      expect(first.outcomes.map((o) => (o instanceof Error ? o.message : o.kind))).toEqual(['created']);
+      // The request under test: its only part (first and audited), or not its first.
+      const upload = `up-${randomUUID()}`;
+      const again = { ...a, instance: { ...a.instance } } as InstanceRecord;
+      const rejected = (n: number) => ({ status: 'REJECTED' as const, code: 'INVALID_UID', reason: 'bad', studyInstanceUid: '2.25.1', sopInstanceUid: `2.25.1.${n}` });
+      const result = await repo.writePart({
+        ctx: { ...c, uploadId: upload },
+        records: [bInStudy, again, other],
+        receipts: [rejected(1), rejected(2), rejected(3)],
+        audit: true,
+        first: whole,
+      });
+      expect(result.audited).toBe(true);
+      const event = await db.auditEvent.findFirstOrThrow({ where: { practiceId: c.practiceId, action: 'ingest.upload', entityId: upload } });
+      return { details: event.details as Record<string, unknown>, studies: [a.study.studyInstanceUid, other.study.studyInstanceUid, '2.25.1'].sort() };
+    };
+    const fromCall = await write(true);
+    const fromRows = await write(false);
+    expect(fromCall.details).toEqual({ stored: 2, duplicate: 1, conflict: 0, rejected: 3, studies: fromCall.studies, siteId: null });
+    expect(fromRows.details).toEqual({ stored: 2, duplicate: 1, conflict: 0, rejected: 3, studies: fromRows.studies, siteId: null });
+  });
+});

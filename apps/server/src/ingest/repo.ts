@@ -71,6 +71,9 @@ function toRequest(part: RequestPart) {
       status: r.status, reason: r.reason ?? null, sha256: r.sha256 ?? null, size: r.size ?? null,
     })),
     audit: part.audit ? { actorType: ctx.actor.type, actorId: ctx.actor.id, sourceIp: ctx.sourceIp ?? null, siteId: ctx.siteId } : null,
+    // Every receipt of the upload is in this part: the audit event is counted from the call's own
+    // results (migration *_ingest_audit_from_the_call), not by a query over the receipt table.
+    whole: part.audit && part.first === true && ctx.newUpload === true,
   };
 }
 

@@ -13,6 +13,11 @@ export interface IngestContext {
   actor: IngestActor;
   /** tus upload id or STOW request id: receipts are grouped by it. */
   uploadId: string;
+  /**
+   * The upload id was made for this request (STOW-RS): no receipt of it can exist but this
+   * request's own (a tus upload's id outlives an interrupted attempt).
+   */
+  newUpload?: boolean;
   sourceIp?: string;
   /** Calling AE title reported by the gateway (selects a per-device PatientName style). */
   callingAeTitle?: string;
@@ -131,6 +136,11 @@ export interface RequestPart {
   durable?: (Promise<unknown> | undefined)[];
   receipts: InstanceReceipt[];
   audit: boolean;
+  /**
+   * The request's first write (IngestPipeline). With `audit` (so also its last) and a new upload
+   * id, every receipt of the upload is in this part: its audit event is counted from it.
+   */
+  first?: boolean;
 }
 
 export interface PartResult {
