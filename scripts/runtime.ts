@@ -10,17 +10,12 @@
  *   the heap until a scavenge collects it, so peak RSS while a 2 GB study streamed in was 361 MB
  *   at 16 MB, 289–306 at 8 MB and 229–259 at 4 MB. The scavenger runs a scavenge whenever off-heap
  *   memory grew by 8 MB, which keeps 8 MB at 219–251 MB.
- * - One V8 background thread (`--v8-pool-size=1`, Node's default is 4 whatever the cores): the
- *   server's work is one JavaScript thread plus I/O threads, and on our 2-vCPU machines four
- *   helpers woken for every parallel scavenge and compile job spent much of their time switching
- *   (`many` c4, 7 alternating pairs: 1106 against 1053 inst/s, server CPU −4 %; docs/benchmarks.md,
- *   "Ingest", 2026-12-05 14:21).
  * - `--enable-source-maps` cost ~30 MB of RSS: pino resolves its caller's file at startup
  *   (util.getCallSites), which parses the bundle's source map and keeps it (11 MB of heap). Stack
  *   traces name bundle lines (function names are kept); NODE_OPTIONS=--enable-source-maps maps
  *   them to the sources when wanted. Measurements: docs/benchmarks.md, "Young generation size".
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc', '--v8-pool-size=1'];
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc'];
 export const WORKER_NODE_FLAGS = ['--enable-source-maps'];
 
 /**
