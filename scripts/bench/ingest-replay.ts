@@ -16,7 +16,8 @@
  * REPLAY_FILE: batches a server really wrote instead of made-up ones, one `[items, requests,
  * metadata]` JSON per line — manual_ingest_batch's three parameters (capture them with a line in
  * IngestRepo.writeBatch that appends `JSON.stringify([order.map((i) => items[i]),
- * parts.map(toRequest), order.map((i) => metadata[i])])` to a file). PERF_OUT: a
+ * parts.map(toRequest), order.map((i) => JSON.parse(metadata[i]))])` to a file: each metadata
+ * is its JSON text there). PERF_OUT: a
  * `perf record -g` of the first variant's backend. BENCH_DATABASE_ADMIN_URL: where to create the
  * throwaway databases (as for serve-for-bench.ts).
  */
