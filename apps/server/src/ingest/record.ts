@@ -12,7 +12,7 @@ export function toInstanceRecord(p: ParsedInstance, stored: { key: string; size:
   const base = `${BULK_ROOT_PLACEHOLDER}/studies/${p.studyInstanceUid}/series/${p.seriesInstanceUid}/instances/${p.sopInstanceUid}`;
   // Serialised at once: the object tree (~300 objects for a tiny instance) then dies young, where it
   // used to live until its batch was written and was copied by every young-generation collection
-  // meanwhile; the text is one string (docs/benchmarks.md, "Ingest", 2026-12-05 14:30).
+  // meanwhile; the text is one string (docs/benchmarks.md, "Ingest", 2026-12-05 14:21).
   const metadata = JSON.stringify(
     datasetToDicomJson(p, {
       bulkDataUriFor: (tagHex, path) => (tagHex === '7FE00010' && path.length === 0 ? `${base}/frames` : `${base}/bulk/${[...path, tagHex].join('/')}`),

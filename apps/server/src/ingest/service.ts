@@ -292,7 +292,7 @@ export class IngestService implements UploadIngestor {
       await this.deps.store.delete(key);
       return reject(mismatch.code, mismatch.reason, { ...ids, ...hashesOf(stored) });
     }
-    return this.#record(ctx, parsed, stored, expect, io, reject);
+    return this.#record(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject);
   }
 
   /**
@@ -316,29 +316,18 @@ export class IngestService implements UploadIngestor {
     if (mismatch) return reject(mismatch.code, mismatch.reason, { ...idsOf(parsed), ...hashesOf(stored) });
     // The key embeds a random suffix and nothing refers to it before the record commits: see PutOptions.unique.
     const writing = this.deps.store.put(key, chunks, { contentType: 'application/dicom', unique: true, knownSha256: stored.sha256 });
-    return this.#record(ctx, parsed, stored, expect, io, reject, writing);
+    return this.#record(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject, writing);
   }
 
   /**
-   * Records a verified instance and returns its receipt: a duplicate's copy is deleted, a conflict
-   * audited, a new instance followed up. `writing`: its put, if still in flight (the record commits
-   * only once it succeeded). A failed record removes the object again.
+   * Records a verified instance (its rows, `toInstanceRecord`) and returns its receipt: a
+   * duplicate's copy is deleted, a conflict audited, a new instance followed up. `writing`: its
+   * put, if still in flight (the record commits only once it succeeded). A failed record removes
+   * the object again. Callers pass the rows, not the parsed instance, and return this call's
+   * promise: nothing then holds the parsed data set (hundreds of objects each, which every
+   * young-generation collection would copy while many tiny instances are in flight).
    */
-  #record(
-    ctx: IngestContext,
-    parsed: ParsedInstance,
-    stored: { key: string; size: number; sha256: string },
-    expect: Expectation,
-    io: InstanceIo,
-    reject: Reject,
-    writing?: Promise<unknown>,
-  ): Promise<InstanceReceipt> {
-    // Only the rows are kept while they are written, not the parsed data set (hundreds of objects
-    // each, which every young-generation collection would copy while many tiny instances are in flight).
-    return this.#writeRecord(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject, writing);
-  }
-
-  async #writeRecord(
+  async #record(
     ctx: IngestContext,
     record: InstanceRecord,
     stored: { key: string; size: number; sha256: string },

@@ -43,6 +43,8 @@ export interface DicomJsonSource {
 
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 const NUMERIC_BINARY = new Set(['US', 'SS', 'UL', 'SL', 'FL', 'FD', 'SV', 'UV']);
+/** VRs whose values are read as bytes, not as text. */
+const VALUE_BYTE_VRS = new Set([...BINARY_VRS, ...NUMERIC_BINARY, 'AT']);
 // VRs affected by Specific Character Set (PS3.5 §6.1.2.3); others are the default repertoire.
 const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'PN', 'UC', 'UT']);
 
@@ -99,7 +101,8 @@ function element(
     return items.length ? { vr, Value: items } : { vr };
   }
   if (el.length === 0) return { vr };
-  if (!BINARY_VRS.has(vr) && !NUMERIC_BINARY.has(vr) && vr !== 'AT') return stringElement(vr, CHARSET_VRS.has(vr) ? valueText(ds, el, decode) : valueText(ds, el));
+  // Text VRs in the data set's character set; the others are the default repertoire.
+  if (!VALUE_BYTE_VRS.has(vr)) return stringElement(vr, valueText(ds, el, CHARSET_VRS.has(vr) ? decode : undefined));
   const bytes = valueBytes(ds, el);
   const le = ds.byteArrayParser === dicomParser.littleEndianByteArrayParser;
   if (BINARY_VRS.has(vr)) {
