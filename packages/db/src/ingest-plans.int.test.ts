@@ -68,7 +68,9 @@ afterAll(async () => {
 describe('manual_ingest_batch on a new database', () => {
   // PL/pgSQL keeps a statement's generic plan from its sixth call on. Made while the tables are
   // nearly empty, such a plan could look a key up through any index led by practice_id and keep
-  // doing so as the tables grow (migration *_ingest_lookups_planned_per_call).
+  // doing so as the tables grow (migration *_ingest_lookups_planned_per_call). The audit's count
+  // is planned per call; the patient lookup keeps its cached plan, safe because the unique key is
+  // the only index it can use (migration *_ingest_patient_lookup_cached).
   it('looks rows up by their unique keys in every call, also after the plans are cached', async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

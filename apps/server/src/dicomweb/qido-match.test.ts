@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BY_KEYWORD } from './qido-attributes';
 import { fold, matchSql, toLike } from './qido-match';
 
-const migration = path.resolve(import.meta.dirname, '../../../../prisma/migrations/20261204142306_patient_name_fold_covering/migration.sql');
+const migration = path.resolve(import.meta.dirname, '../../../../prisma/migrations/20261205171417_ingest_patient_lookup_cached/migration.sql');
 
 describe('QIDO matching SQL', () => {
   it('folds names with the very expression the patient name index is built on', () => {

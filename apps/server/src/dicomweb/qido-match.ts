@@ -10,8 +10,8 @@ const FOLD_FROM = 'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñń�
 const FOLD_TO = [...FOLD_FROM].map((ch) => ({ ł: 'l', ø: 'o' })[ch] ?? ch.normalize('NFD').replace(/\p{M}+/gu, '')).join('');
 /**
  * Accent-folded lower case of a text expression. The patient name index (manual_patient_name_fold,
- * last built by migration 20261204142306_patient_name_fold_covering) is on exactly this expression:
- * keep them identical.
+ * last built by migration 20261205171417_ingest_patient_lookup_cached; partial, rows with a name)
+ * is on exactly this expression: keep them identical.
  */
 export const fold = (expr: Prisma.Sql) => Prisma.sql`translate(lower(${expr}), ${Prisma.raw(`'${FOLD_FROM}'`)}, ${Prisma.raw(`'${FOLD_TO}'`)})`;
 
