@@ -76,7 +76,12 @@ function syntheticBatches(practice: string, token: string): Batch[] {
     const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
     // IngestRepo's lock order: patient, then study.
     items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
-    const request = { practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null } };
+    // As a STOW-RS request written in one part sends it (`whole`: its audit event counted from the
+    // call); WHOLE=0 counts the upload's receipts with a query, as a tus upload or a stream does.
+    const request = {
+      practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], whole: process.env.WHOLE !== '0',
+      audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null },
+    };
     batches.push([items, [request]]);
   }
   return batches;

@@ -105,7 +105,10 @@ describe('tus ingest', () => {
     const altered = makeDicom({ seed: 7000, sopInstanceUid: uid, rows: 32, columns: 32, studyDescription: 'Thorax (corrected)' });
     expect(completed(await tusUpload(server.url, practice.bearer, original)).body.receipts[0]?.status).toBe('STORED');
     const res = completed(await tusUpload(server.url, practice.bearer, altered));
-    expect(res.body.receipts[0]).toMatchObject({ status: 'CONFLICT', version: 2, sha256: sha(altered) });
+    expect(res.body.receipts[0]).toMatchObject({
+      status: 'CONFLICT', version: 2, sha256: sha(altered),
+      reason: 'SOP Instance UID already stored with different bytes; kept as version 2, the original is unchanged',
+    });
     const inst = await server.deps.db.instance.findUniqueOrThrow({ where: { practiceId_sopInstanceUid: { practiceId: practice.id, sopInstanceUid: uid } }, include: { versions: { orderBy: { version: 'asc' } } } });
     expect(inst.sha256).toBe(sha(original)); // the original stays the served version
     expect(inst.hasConflict).toBe(true);
@@ -114,7 +117,9 @@ describe('tus ingest', () => {
     const audit = await server.deps.db.auditEvent.findMany({ where: { practiceId: practice.id, action: 'ingest.conflict', entityId: inst.id } });
     expect(audit).toHaveLength(1);
     // Re-sending either version again is a plain duplicate.
-    expect(completed(await tusUpload(server.url, practice.bearer, altered)).body.receipts[0]?.status).toBe('DUPLICATE');
+    expect(completed(await tusUpload(server.url, practice.bearer, altered)).body.receipts[0]).toMatchObject({
+      status: 'DUPLICATE', reason: 'already stored (version 2, same SHA-256)',
+    });
   });
 });
 
