@@ -8,6 +8,7 @@
  *   INSTANCES=3000 BATCH=20 EXTRA_SQL=/tmp/variant.sql node --import tsx scripts/bench/ingest-replay.ts
  *   VARIANTS=-,/tmp/a.sql,/tmp/b.sql node --import tsx scripts/bench/ingest-replay.ts
  *
+ * WHOLE=0: the requests' audit events count their receipt rows (tus, streams) instead of the call.
  * EXTRA_SQL: a file run after the migrations (a variant of a function, an index dropped…).
  * VARIANTS: several at once (`-`: the migrations alone), one database and backend each, their
  * batches interleaved (batch k of every variant, then batch k+1), so that this machine's noise
@@ -34,6 +35,9 @@ const admin = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0
 const extraSql = process.env.EXTRA_SQL;
 const captured = process.env.REPLAY_FILE;
 const perfOut = process.env.PERF_OUT;
+// Requests as a STOW-RS request written in one part sends them (`whole`: the audit event counted
+// from the call); WHOLE=0 counts the upload's receipts with a query, as a tus upload or a stream does.
+const whole = process.env.WHOLE !== '0';
 const dbName = `vetpacs_replay_${randomBytes(4).toString('hex')}`;
 
 /** A DICOM JSON of the size a tiny instance has (~2.6 KB): stored as the instance's metadata. */
@@ -76,10 +80,8 @@ function syntheticBatches(practice: string, token: string): Batch[] {
     const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
     // IngestRepo's lock order: patient, then study.
     items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
-    // As a STOW-RS request written in one part sends it (`whole`: its audit event counted from the
-    // call); WHOLE=0 counts the upload's receipts with a query, as a tus upload or a stream does.
     const request = {
-      practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], whole: process.env.WHOLE !== '0',
+      practice, upload: `replay-${randomUUID()}`, gateway: null, user: null, token, receipts: [], whole,
       audit: { actorType: 'API_TOKEN', actorId: token, sourceIp: null, siteId: null },
     };
     batches.push([items, [request]]);

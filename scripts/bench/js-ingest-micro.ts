@@ -5,7 +5,8 @@
  *   node --import tsx scripts/bench/js-ingest-micro.ts                 # µs per instance, 3 rounds
  *   ALLOC=1 node --import tsx scripts/bench/js-ingest-micro.ts         # + bytes allocated per instance, by function
  *
- * DATA: a folder of Part-10 files (default: gen_dataset.py's `many` in /tmp/benchdata-many).
+ * DATA: a folder of Part-10 files (default: gen_dataset.py's `many` in /tmp/benchdata-many/many/001).
+ * N: instances per timed round (default 20,000).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { HeaderCollector } from '@vetpacs/dicom';

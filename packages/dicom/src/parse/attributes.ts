@@ -19,8 +19,8 @@ export function valueBytes(ds: DataSet, el: Element): Uint8Array {
   return ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
 }
 
-const latin1 = new TextDecoder('latin1');
-const decodeLatin1: TextDecode = (bytes) => latin1.decode(bytes);
+/** The default repertoire's decoder (no Specific Character Set: Latin-1), cached by decoderFor. */
+const decodeLatin1 = decoderFor(undefined);
 
 /**
  * An element's value as text, decoded by `decode` (default: Latin-1, as Node's TextDecoder reads
