@@ -12,10 +12,12 @@ export type NewInstance = JobPayload<'ingest.followups'>['instances'][number];
 export function ingestFollowUps(base: { practiceId: string; traceId: string }, instances: readonly NewInstance[]): PendingJob[] {
   const jobs: PendingJob[] = [];
   for (const i of instances) {
+    // An instance of another request than the batch's first keeps its own trace id.
+    const own = { practiceId: base.practiceId, traceId: i.traceId ?? base.traceId };
     jobs.push(
-      { name: 'instance.thumbnail', payload: { ...base, instanceId: i.instanceId, version: i.version } },
-      { name: 'series.metadata', payload: { ...base, seriesId: i.seriesId } },
-      { name: 'series.thumbnail', payload: { ...base, seriesId: i.seriesId } },
+      { name: 'instance.thumbnail', payload: { ...own, instanceId: i.instanceId, version: i.version } },
+      { name: 'series.metadata', payload: { ...own, seriesId: i.seriesId } },
+      { name: 'series.thumbnail', payload: { ...own, seriesId: i.seriesId } },
     );
   }
   return jobs;

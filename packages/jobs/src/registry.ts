@@ -65,13 +65,19 @@ export const JOBS = {
   },
   'ingest.followups': {
     queue: QUEUES.metadata,
-    // The derived work of one upload request's new instances, added by the worker as the jobs
-    // above (ingestFollowUps): one Redis call per request on the server instead of three jobs per
-    // instance, which cost the server's one JavaScript thread ~14 % of its time on tiny instances
-    // (docs/benchmarks.md, "Ingest"). The instance ids are new rows, so the first one names the job.
+    // The derived work of new instances of upload requests, added by the worker as the jobs above
+    // (ingestFollowUps): one Redis call per moment of uploads on the server (FollowUpBuffer)
+    // instead of three jobs per instance, which cost the server's one JavaScript thread ~14 % of
+    // its time on tiny instances (docs/benchmarks.md, "Ingest"). The instance ids are new rows, so
+    // the first one names the job.
     payload: z.object({
       ...base,
-      instances: z.array(z.object({ instanceId: z.uuid(), version: z.number().int().positive(), seriesId: z.uuid() })).min(1).max(FOLLOW_UPS_PER_JOB),
+      // traceId: the request that stored the instance, when it is not the job's (a job carries the
+      // instances of the requests a server finished within a moment: FollowUpBuffer).
+      instances: z
+        .array(z.object({ instanceId: z.uuid(), version: z.number().int().positive(), seriesId: z.uuid(), traceId: base.traceId.optional() }))
+        .min(1)
+        .max(FOLLOW_UPS_PER_JOB),
     }),
     jobId: (p: { instances: { instanceId: string; version: number }[] }) => `followups-${p.instances[0]!.instanceId}-v${p.instances[0]!.version}-n${p.instances.length}`,
     opts: { attempts: 10, backoff },

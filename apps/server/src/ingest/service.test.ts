@@ -11,6 +11,8 @@ import { IngestService } from './service';
 import type { IngestContext } from './types';
 
 const tick = () => new Promise((r) => setImmediate(r));
+/** Resolves after every timer of the same delay set before it (Node runs them in order). */
+const afterTimers = () => new Promise((r) => setTimeout(r, 0));
 
 /** A job producer whose adds finish only when the test lets them. */
 function gatedJobs() {
@@ -29,16 +31,17 @@ describe('IngestService follow-up jobs', () => {
   it('answers a request without waiting for its follow-up jobs, and close() waits for them', async () => {
     const { added, open, jobs } = gatedJobs();
     const log = { warn: () => {} } as unknown as FastifyBaseLogger;
-    const service = new IngestService({ repo: {} as IngestRepo, store: {} as ObjectStore, jobs, log }, { maxInstanceBytes: 1 });
+    const service = new IngestService({ repo: {} as IngestRepo, store: {} as ObjectStore, jobs, log }, { maxInstanceBytes: 1 }, { followUpDelayMs: 0 });
     const instance = { instanceId: 'i', version: 1, seriesId: 's' };
     const ctx: IngestContext = { ...context(), followUps: [instance] };
     const pipeline = new IngestPipeline(async () => ({ outcomes: [], audited: true }));
 
-    // The request is finished before its adds start (on the next turn, after the caller has
-    // answered), and they are still pending (the gate is shut).
+    // The request is finished before its adds start (after the buffer's delay, here 0 ms: after
+    // this turn, once the caller has answered), and they are still pending (the gate is shut).
     expect(await service.finishRequest(ctx, pipeline)).toEqual([]);
     expect(added).toEqual([]);
     await tick();
+    await afterTimers();
     // One instance: its own three jobs.
     expect(added).toEqual([ingestFollowUps({ practiceId: 'p', traceId: 't' }, [instance])]);
     expect(added[0]!.map((j) => j.name)).toEqual(['instance.thumbnail', 'series.metadata', 'series.thumbnail']);
@@ -54,7 +57,7 @@ describe('IngestService follow-up jobs', () => {
     expect(closed).toBe(true);
   });
 
-  it("queues a request's several new instances as one ingest.followups job per thousand", async () => {
+  it("queues a request's several new instances as one ingest.followups job per thousand, at once when a job is full", async () => {
     const { added, open, jobs } = gatedJobs();
     open();
     const log = { warn: () => {} } as unknown as FastifyBaseLogger;
@@ -62,6 +65,9 @@ describe('IngestService follow-up jobs', () => {
     const instances = Array.from({ length: 1001 }, (_, i) => ({ instanceId: `i${i}`, version: 1, seriesId: `s${i % 2}` }));
     const ctx: IngestContext = { ...context(), followUps: [...instances] };
     await service.finishRequest(ctx, new IngestPipeline(async () => ({ outcomes: [], audited: true })));
+    // The default delay is 100 ms; a full job does not wait for it.
+    await tick();
+    expect(added.length).toBe(1);
     await service.close();
     const expected: PendingJob[] = [
       { name: 'ingest.followups', payload: { practiceId: 'p', traceId: 't', instances: instances.slice(0, 1000) } },

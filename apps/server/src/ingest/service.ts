@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { readBundle, BundleFormatError } from '@vetpacs/bundle';
 import { DicomValidationError, HeaderCollector, type ParsedInstance, type PatientNameStyle } from '@vetpacs/dicom';
 import { followUpJobs, type JobProducer, type PendingJob } from '@vetpacs/jobs';
 import { type ObjectStore, sha256Hex } from '@vetpacs/storage';
 import type { FastifyBaseLogger } from 'fastify';
 import { originalObjectKey } from './keys';
+import { FollowUpBuffer } from './follow-up-buffer';
 import { type InstanceIo, IngestPipeline } from './pipeline';
 import { toInstanceRecord } from './record';
 import { CommitOutcomeUnknown } from './record-errors';
@@ -73,11 +73,21 @@ export class IngestService implements UploadIngestor {
   private readonly running = new Set<IngestPipeline>();
   /** Requests finished since one last started while another was running. */
   private quietRequests = 0;
+  /** New instances of finished requests, their derived work not yet queued. */
+  private readonly followUps: FollowUpBuffer;
 
+  /** `options.followUpDelayMs`: how long finished requests' follow-up jobs wait to be queued together (FollowUpBuffer). */
   constructor(
     private readonly deps: { repo: IngestRepo; store: ObjectStore; jobs: JobProducer; log: FastifyBaseLogger },
     private readonly limits: IngestLimits,
-  ) {}
+    options: { followUpDelayMs?: number } = {},
+  ) {
+    this.followUps = new FollowUpBuffer(
+      (jobs) => this.addJobs(jobs, 'follow-ups of finished requests'),
+      (task) => this.inBackground(task),
+      options.followUpDelayMs,
+    );
+  }
 
   /** Ingests a completed tus upload from the staging directory: one instance or a bundle. */
   async ingestStagedUpload(file: string, meta: StagedUploadMeta, ctx: IngestContext): Promise<InstanceReceipt[]> {
@@ -133,28 +143,27 @@ export class IngestService implements UploadIngestor {
 
   /**
    * Ends a request: waits for its instances, writes the remaining receipts (`extra`: the request's
-   * own, e.g. a malformed tail) and the audit event, adds the follow-up jobs it collected, and
-   * returns every receipt.
+   * own, e.g. a malformed tail) and the audit event, hands the follow-up jobs it collected to the
+   * buffer that queues them, and returns every receipt.
    */
   async finishRequest(ctx: IngestContext, pipeline: IngestPipeline, extra: InstanceReceipt[] = []): Promise<InstanceReceipt[]> {
     try {
       return await pipeline.finish(extra);
     } finally {
       if (this.running.delete(pipeline)) this.quietRequests++;
-      // After the answer, not before: the receipts do not depend on derived work, and a request
-      // of ten small instances otherwise waits ~3 ms for Redis (docs/benchmarks.md, "Ingest").
-      // Started on the next turn of the event loop, once the caller has sent its response: the
-      // job's encoding and the Redis write take ~0.3 ms of this thread, which a lone uploader
-      // otherwise waits for. Nothing is lost if the process dies first: reconcile re-creates
-      // missing derived work from the database. close() waits for these adds.
-      this.inBackground(nextTurn().then(() => this.flushFollowUps(ctx)));
+      // Queued after the answer, not before: the receipts do not depend on derived work, and a
+      // request of ten small instances otherwise waits ~3 ms for Redis (docs/benchmarks.md,
+      // "Ingest"); and together with other requests' (FollowUpBuffer). Nothing is lost if the
+      // process dies first: reconcile re-creates missing derived work from the database.
+      // close() queues what is still waiting.
+      this.flushFollowUps(ctx);
     }
   }
 
   /**
    * After a failure of the request itself (not of one instance): waits for the instances already
-   * started (their records still commit) and adds their follow-up jobs, so what was stored still
-   * gets its thumbnails. The caller then fails the request.
+   * started (their records still commit) and hands their follow-up jobs to the buffer, so what was
+   * stored still gets its thumbnails. The caller then fails the request.
    */
   async abandonRequest(ctx: IngestContext, pipeline: IngestPipeline): Promise<void> {
     try {
@@ -162,11 +171,12 @@ export class IngestService implements UploadIngestor {
     } finally {
       this.running.delete(pipeline);
     }
-    await this.flushFollowUps(ctx);
+    this.flushFollowUps(ctx);
   }
 
-  /** Waits for follow-up jobs still being added after their requests were answered (shutdown). */
+  /** Queues the follow-up jobs still waiting and waits for every add to finish (shutdown). */
   async close(): Promise<void> {
+    this.inBackground(this.followUps.flush());
     while (this.background.size) await Promise.all(this.background);
   }
 
@@ -387,11 +397,9 @@ export class IngestService implements UploadIngestor {
     else await this.addJobs(followUpJobs({ practiceId: ctx.practiceId, traceId: ctx.traceId }, [instance]), o.instanceId);
   }
 
-  /** Queues the derived work of the instances a request stored, in one batch (followUpJobs). */
-  private async flushFollowUps(ctx: IngestContext): Promise<void> {
-    if (!ctx.followUps?.length) return;
-    const instances = ctx.followUps.splice(0);
-    await this.addJobs(followUpJobs({ practiceId: ctx.practiceId, traceId: ctx.traceId }, instances), ctx.uploadId);
+  /** Hands the instances a request stored to the buffer that queues their derived work. */
+  private flushFollowUps(ctx: IngestContext): void {
+    if (ctx.followUps?.length) this.followUps.push(ctx.practiceId, ctx.traceId, ctx.followUps.splice(0));
   }
 
   private async addJobs(jobs: PendingJob[], about: string): Promise<void> {

@@ -25,8 +25,9 @@ export interface IngestContext {
   requiredStudyInstanceUid?: string;
   traceId: string;
   /**
-   * New instances whose derived work is queued in one batch at the request's end
-   * (`IngestService.flushFollowUps`); when absent, each instance enqueues its own jobs.
+   * New instances whose derived work is queued at the request's end, together with other
+   * requests' (`IngestService.flushFollowUps`, FollowUpBuffer); when absent, each instance
+   * enqueues its own jobs.
    */
   followUps?: NewInstance[];
 }
