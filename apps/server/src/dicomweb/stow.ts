@@ -76,7 +76,7 @@ export const stowRoutes: FastifyPluginAsyncZod<{ ingest: IngestService; publicUr
           await pipeline.add(async () => receipt);
           return;
         }
-        await pipeline.add((io) => ingest.ingestInstance(part.body, ctx, style, {}, io));
+        await pipeline.add((io) => ingest.ingestInstance(part.whole ?? part.body, ctx, style, {}, io));
       });
     } catch (err) {
       if (!(err instanceof MultipartError)) {

@@ -166,3 +166,48 @@ describe('IngestService when recording fails', () => {
     expect(deleted).toEqual([]);
   });
 });
+
+describe('IngestService with an instance already in memory (a STOW part that arrived whole)', () => {
+  /** Ingests `bytes` from `source` and returns the receipt and the record written. */
+  async function ingestOnce(source: (bytes: Buffer) => Readable | Buffer, bytes: Buffer, maxInstanceBytes = 1 << 30) {
+    const written: unknown[] = [];
+    const store = { put: async (key: string) => ({ key }), delete: async () => {} } as unknown as ObjectStore;
+    const { jobs, open } = gatedJobs();
+    open();
+    const service = new IngestService({ repo: {} as IngestRepo, store, jobs, log: { warn: () => {} } as unknown as FastifyBaseLogger }, { maxInstanceBytes });
+    const ctx: IngestContext = { ...context(), followUps: [] };
+    const pipeline = new IngestPipeline(async (part) => {
+      written.push(...part.records.map((r) => ({ ...r, instance: { ...r.instance, objectKey: 'k' } })));
+      return { outcomes: part.records.map(() => ({ kind: 'created', instanceId: 'i', seriesId: 's', studyId: 't', version: 1 }) as const), audited: part.audit };
+    });
+    await pipeline.add((io) => service.ingestInstance(source(bytes), ctx, 'OWNER_PET', {}, io));
+    const receipts = await service.finishRequest(ctx, pipeline);
+    await service.close();
+    return { receipts, written };
+  }
+  const asStream = (b: Buffer) => Readable.from([b.subarray(0, 100), b.subarray(100)]);
+  const asBytes = (b: Buffer) => b;
+
+  it('records and answers exactly as from a stream of the same bytes', async () => {
+    const bytes = makeDicom({ seed: 11, species: 'Canine', patientName: 'Smith^Rex' });
+    const fromStream = await ingestOnce(asStream, bytes);
+    const fromBytes = await ingestOnce(asBytes, bytes);
+    expect(fromBytes.receipts[0]!.status).toBe('STORED');
+    expect(fromBytes).toEqual(fromStream);
+  });
+
+  it('rejects what a stream would reject, with the same reasons', async () => {
+    const bytes = makeDicom({ seed: 12 });
+    for (const [input, max] of [
+      [Buffer.from('not a DICOM file at all'), 1 << 30],
+      [bytes.subarray(0, bytes.length - 10), 1 << 30],
+      [bytes, 100],
+    ] as const) {
+      const fromStream = await ingestOnce(asStream, input, max);
+      const fromBytes = await ingestOnce(asBytes, input, max);
+      expect(fromBytes.receipts[0]!.status).toBe('REJECTED');
+      expect(fromBytes.receipts).toEqual(fromStream.receipts);
+      expect(fromBytes.written).toEqual([]);
+    }
+  });
+});

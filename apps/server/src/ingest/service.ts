@@ -35,6 +35,8 @@ export interface Expectation {
 /** A REJECTED receipt for one instance (with the caller's member name). */
 type Reject = (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt;
 
+const wrongStudy = (p: ParsedInstance, ctx: IngestContext) =>
+  `StudyInstanceUID ${p.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`;
 const idsOf = (p: ParsedInstance) => ({ sopInstanceUid: p.sopInstanceUid, studyInstanceUid: p.studyInstanceUid, seriesInstanceUid: p.seriesInstanceUid });
 const hashesOf = (stored: { size: number; sha256: string }) => ({ sha256: stored.sha256, size: stored.size });
 
@@ -191,17 +193,18 @@ export class IngestService implements UploadIngestor {
   }
 
   /**
-   * Ingests one Part-10 instance from a stream and returns its receipt. Never throws for bad input
-   * (that is a REJECTED receipt); throws only for infrastructure failures (database, storage down),
-   * after removing anything it stored.
+   * Ingests one Part-10 instance from a stream, or from its bytes already in memory (a small STOW
+   * part), and returns its receipt. Never throws for bad input (that is a REJECTED receipt); throws
+   * only for infrastructure failures (database, storage down), after removing anything it stored.
    */
   async ingestInstance(
-    source: Readable,
+    source: Readable | Buffer,
     ctx: IngestContext,
     style: PatientNameStyle,
     expect: Expectation,
     io: InstanceIo,
   ): Promise<InstanceReceipt> {
+    if (Buffer.isBuffer(source)) return this.#ingestInMemory(source, ctx, style, expect, io);
     const collector = new HeaderCollector({ nameStyle: style });
     const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
@@ -249,7 +252,7 @@ export class IngestService implements UploadIngestor {
     const ids = idsOf(header);
     if (ctx.requiredStudyInstanceUid && header.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
       await drain();
-      return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
+      return reject('WRONG_STUDY', wrongStudy(header, ctx), ids);
     }
 
     const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
@@ -303,6 +306,26 @@ export class IngestService implements UploadIngestor {
       return reject(mismatch.code, mismatch.reason, { ...ids, ...hashesOf(stored) });
     }
     return this.#record(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject);
+  }
+
+  /** An instance whose bytes are all in memory already: parsed once, then as #ingestWhole. */
+  async #ingestInMemory(bytes: Buffer, ctx: IngestContext, style: PatientNameStyle, expect: Expectation, io: InstanceIo): Promise<InstanceReceipt> {
+    io.consumed();
+    const reject = rejecterFor(expect);
+    if (bytes.length > this.limits.maxInstanceBytes) return reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
+    let parsed: ParsedInstance;
+    try {
+      const collector = new HeaderCollector({ nameStyle: style });
+      collector.push(bytes);
+      parsed = collector.finish();
+    } catch (err) {
+      if (err instanceof DicomValidationError) return reject(err.code, err.message);
+      throw err;
+    }
+    if (ctx.requiredStudyInstanceUid && parsed.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
+      return reject('WRONG_STUDY', wrongStudy(parsed, ctx), idsOf(parsed));
+    }
+    return this.#ingestWhole(originalObjectKey(ctx.practiceId, parsed.sopInstanceUid), [bytes], parsed, ctx, expect, io, reject);
   }
 
   /**

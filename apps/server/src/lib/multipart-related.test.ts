@@ -46,6 +46,26 @@ describe('parseMultipartRelated', () => {
     });
   }
 
+  it('hands over the bytes of a part that arrived whole with its headers, and streams the others', async () => {
+    const big = Buffer.alloc(200 * 1024, 7);
+    const all = [...parts, { headers: 'Content-Type: application/dicom', content: big }];
+    const seen: { whole?: string; content: string }[] = [];
+    // 64 KB reads: the three small parts arrive whole in the first read, the 200 KB one does not.
+    await parseMultipartRelated(chunked(body(boundary, all), 65536), boundary, async (p) => {
+      seen.push({ whole: p.whole?.toString('latin1'), content: await text(p.body) });
+    });
+    expect(seen.map((p) => p.whole)).toEqual([...parts.map((p) => p.content), undefined]);
+    // The body of a whole part, asked for, holds the same bytes.
+    expect(seen.map((p) => p.content)).toEqual(all.map((p) => p.content.toString('latin1')));
+    // Read a byte at a time, no part is whole.
+    const oneByte: (Buffer | undefined)[] = [];
+    await parseMultipartRelated(chunked(body(boundary, parts), 1), boundary, async (p) => {
+      oneByte.push(p.whole);
+      p.body.resume();
+    });
+    expect(oneByte).toEqual([undefined, undefined, undefined]);
+  });
+
   it('lets a handler skip a part without stalling', async () => {
     const big = Buffer.alloc(5 * 1024 * 1024, 1);
     const seen: number[] = [];
