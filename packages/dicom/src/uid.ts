@@ -1,3 +1,4 @@
+import { trimEndPadding } from './padding';
 /** Maximum UID length (PS3.5 §9.1). */
 export const MAX_UID_LENGTH = 64;
 
@@ -19,5 +20,5 @@ export function isValidUid(uid: string): boolean {
  * spaces are wrong but common. Embedded NULs are kept so validation rejects them.
  */
 export function trimUidPadding(raw: string): string {
-  return raw.replace(/[\0 ]+$/, '');
+  return trimEndPadding(raw);
 }

@@ -379,10 +379,14 @@ export class FsObjectStore implements ObjectStore {
       throw new InvalidObjectKeyError(key, `"${FS_TMP_DIR}/" is reserved by the filesystem store`);
     }
     // NAME_MAX on Linux filesystems; S3 has no per-segment limit, so this is the one fs-only rule.
-    if (key.split('/').some((segment) => Buffer.byteLength(segment) > 255)) {
+    // (A segment of at most 85 UTF-16 units is at most 255 bytes of UTF-8: no need to count.)
+    const segments = key.split('/');
+    if (segments.some((segment) => segment.length > 85 && Buffer.byteLength(segment) > 255)) {
       throw new InvalidObjectKeyError(key, 'has a segment longer than 255 bytes (filesystem limit)');
     }
-    return this.#contained(key, path.join(this.#root, ...key.split('/')));
+    // The segments are valid (no "", ".", ".." or backslash): joined under the root, they are
+    // resolved (normalised) once, by #contained.
+    return this.#contained(key, this.#rootWithSep + key);
   }
 
   // Defence in depth: assertValidKey already rules out "..", absolute paths and backslashes, but

@@ -47,7 +47,7 @@ function checkCommon(key: string): void {
   if (key.includes('\\')) throw new InvalidObjectKeyError(key, 'must not contain a backslash');
   if (CONTROL_CHARS.test(key)) throw new InvalidObjectKeyError(key, 'must not contain control characters');
   // Lone surrogates cannot be encoded as UTF-8: S3 and the filesystem would both mangle them.
-  if (Buffer.from(key, 'utf8').toString('utf8') !== key) throw new InvalidObjectKeyError(key, 'is not well-formed Unicode');
+  if (!key.isWellFormed()) throw new InvalidObjectKeyError(key, 'is not well-formed Unicode');
 }
 
 function checkSegment(key: string, segment: string): void {

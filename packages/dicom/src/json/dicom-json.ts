@@ -69,7 +69,7 @@ function convert(ds: DataSet, inherited: TextDecode, options: DicomJsonOptions, 
   const out: DicomJsonDataset = {};
   const tags = Object.keys(ds.elements).sort();
   for (const key of tags) {
-    const hex = key.slice(1).toUpperCase();
+    const hex = hexOf(key);
     // Delimitation items are parse artefacts, group lengths are retired (PS3.5 §7.2), and File Meta
     // is not part of the data set (PS3.18 §F.2).
     if (hex.startsWith('0002') || hex.startsWith('FFFE') || hex.endsWith('0000')) continue;
@@ -83,6 +83,20 @@ function convert(ds: DataSet, inherited: TextDecode, options: DicomJsonOptions, 
     out[hex] = element(ds, el, hex, decode, pixelRepresentation, options, path);
   }
   return out;
+}
+
+/**
+ * dicom-parser's element key (`x00100010`, lower case) as DICOM JSON's upper-case tag. Cached:
+ * the same few hundred tags recur in every instance, and this ran for each of their elements.
+ */
+const HEX = new Map<string, string>();
+function hexOf(key: string): string {
+  let hex = HEX.get(key);
+  if (hex === undefined) {
+    hex = key.slice(1).toUpperCase();
+    if (HEX.size < 20_000) HEX.set(key, hex);
+  }
+  return hex;
 }
 
 function element(

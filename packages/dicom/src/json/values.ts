@@ -1,3 +1,5 @@
+import { trimEndPadding, trimStartSpaces } from '../padding';
+
 /**
  * Splits a string value into its values (backslash, PS3.5 §6.4) and removes padding per VR
  * (PS3.5 Table 6.2-1): leading and trailing spaces are insignificant for most VRs; only trailing
@@ -9,8 +11,8 @@ export function splitStringValues(text: string, vr: string): (string | null)[] {
   const raw = single ? [text] : text.split('\\');
   const trailingOnly = single || vr === 'DT' || vr === 'TM' || vr === 'DA';
   const values = raw.map((v) => {
-    const t = v.replace(/[\0 ]+$/, '');
-    const s = trailingOnly ? t : t.replace(/^ +/, '');
+    const t = trimEndPadding(v);
+    const s = trailingOnly ? t : trimStartSpaces(t);
     return s === '' ? null : s;
   });
   return values.length === 1 && values[0] === null ? [] : values;

@@ -1,5 +1,6 @@
 import type { DataSet, Element } from 'dicom-parser';
 import { type Keyword, tag } from '../dictionary/tags';
+import { trimEndPadding } from '../padding';
 import { decoderFor, type TextDecode } from './charset';
 
 /** A keyword from the dictionary, or a dicom-parser tag key (`x00102201`). */
@@ -53,7 +54,7 @@ export function decoderOf(ds: DataSet, inherited?: TextDecode): TextDecode {
 export function readString(ds: DataSet, k: AttrKey, decode?: TextDecode): string | undefined {
   const el = elementOf(ds, k);
   if (!el || el.length === 0) return undefined;
-  const text = valueText(ds, el, decode ?? decoderOf(ds)).replace(/[\0 ]+$/, '');
+  const text = trimEndPadding(valueText(ds, el, decode ?? decoderOf(ds)));
   return text === '' ? undefined : text;
 }
 
