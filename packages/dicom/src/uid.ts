@@ -1,4 +1,5 @@
 import { trimEndPadding } from './padding';
+
 /** Maximum UID length (PS3.5 §9.1). */
 export const MAX_UID_LENGTH = 64;
 

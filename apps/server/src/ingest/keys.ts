@@ -19,18 +19,8 @@ import { randomUUID } from 'node:crypto';
 export function originalObjectKey(practiceId: string, sopInstanceUid: string, now = new Date()): string {
   // 12 random hex digits: the last group of a v4 UUID (48 random bits). randomUUID draws from a
   // cached pool; randomBytes(6) asked the system for entropy at every call (~5–20 µs each).
-  const ms = now.getTime();
-  const suffix = `${ms.toString(36)}-${randomUUID().slice(24)}`;
-  return `practices/${practiceId}/originals/${hourPath(ms)}/${sopInstanceUid}.${suffix}.dcm`;
-}
-
-/** `yyyy/mm/dd/hh` of a time in UTC; the last one is kept (every instance of an hour asks for it). */
-let lastHour = { hour: Number.NaN, path: '' };
-function hourPath(ms: number): string {
-  const hour = Math.floor(ms / 3_600_000);
-  if (hour !== lastHour.hour) {
-    const iso = new Date(hour * 3_600_000).toISOString(); // YYYY-MM-DDTHH:…Z
-    lastHour = { hour, path: `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}` };
-  }
-  return lastHour.path;
+  const suffix = `${now.getTime().toString(36)}-${randomUUID().slice(24)}`;
+  const iso = now.toISOString(); // YYYY-MM-DDTHH:…Z
+  const hour = `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}`;
+  return `practices/${practiceId}/originals/${hour}/${sopInstanceUid}.${suffix}.dcm`;
 }

@@ -35,8 +35,17 @@ export interface Expectation {
 /** A REJECTED receipt for one instance (with the caller's member name). */
 type Reject = (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt;
 
-const wrongStudy = (p: ParsedInstance, ctx: IngestContext) =>
-  `StudyInstanceUID ${p.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`;
+/** An iterator over one chunk already in memory (a STOW part that arrived whole). */
+function oneChunk(chunk: Buffer): AsyncIterator<Buffer> {
+  let done = false;
+  return {
+    next: async () => {
+      if (done) return { done: true, value: undefined };
+      done = true;
+      return { done: false, value: chunk };
+    },
+  };
+}
 const idsOf = (p: ParsedInstance) => ({ sopInstanceUid: p.sopInstanceUid, studyInstanceUid: p.studyInstanceUid, seriesInstanceUid: p.seriesInstanceUid });
 const hashesOf = (stored: { size: number; sha256: string }) => ({ sha256: stored.sha256, size: stored.size });
 
@@ -158,7 +167,7 @@ export class IngestService implements UploadIngestor {
       // "Ingest"); and together with other requests' (FollowUpBuffer). Nothing is lost if the
       // process dies first: reconcile re-creates missing derived work from the database.
       // close() queues what is still waiting.
-      this.flushFollowUps(ctx);
+      this.bufferFollowUps(ctx);
     }
   }
 
@@ -173,7 +182,7 @@ export class IngestService implements UploadIngestor {
     } finally {
       this.running.delete(pipeline);
     }
-    this.flushFollowUps(ctx);
+    this.bufferFollowUps(ctx);
   }
 
   /** Queues the follow-up jobs still waiting and waits for every add to finish (shutdown). */
@@ -204,9 +213,9 @@ export class IngestService implements UploadIngestor {
     expect: Expectation,
     io: InstanceIo,
   ): Promise<InstanceReceipt> {
-    if (Buffer.isBuffer(source)) return this.#ingestInMemory(source, ctx, style, expect, io);
     const collector = new HeaderCollector({ nameStyle: style });
-    const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // Bytes already in memory are read as a source of one chunk: no stream is made for them.
+    const it = Buffer.isBuffer(source) ? oneChunk(source) : (source[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
     const head: Buffer[] = [];
     const drain = async () => {
       for (let r = await it.next(); !r.done; r = await it.next()) {
@@ -252,7 +261,7 @@ export class IngestService implements UploadIngestor {
     const ids = idsOf(header);
     if (ctx.requiredStudyInstanceUid && header.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
       await drain();
-      return reject('WRONG_STUDY', wrongStudy(header, ctx), ids);
+      return reject('WRONG_STUDY', `StudyInstanceUID ${header.studyInstanceUid} does not match the target study ${ctx.requiredStudyInstanceUid}`, ids);
     }
 
     const key = originalObjectKey(ctx.practiceId, header.sopInstanceUid);
@@ -306,26 +315,6 @@ export class IngestService implements UploadIngestor {
       return reject(mismatch.code, mismatch.reason, { ...ids, ...hashesOf(stored) });
     }
     return this.#record(ctx, toInstanceRecord(parsed, stored), stored, expect, io, reject);
-  }
-
-  /** An instance whose bytes are all in memory already: parsed once, then as #ingestWhole. */
-  async #ingestInMemory(bytes: Buffer, ctx: IngestContext, style: PatientNameStyle, expect: Expectation, io: InstanceIo): Promise<InstanceReceipt> {
-    io.consumed();
-    const reject = rejecterFor(expect);
-    if (bytes.length > this.limits.maxInstanceBytes) return reject('TOO_LARGE', `instance exceeds the ${this.limits.maxInstanceBytes}-byte limit`);
-    let parsed: ParsedInstance;
-    try {
-      const collector = new HeaderCollector({ nameStyle: style });
-      collector.push(bytes);
-      parsed = collector.finish();
-    } catch (err) {
-      if (err instanceof DicomValidationError) return reject(err.code, err.message);
-      throw err;
-    }
-    if (ctx.requiredStudyInstanceUid && parsed.studyInstanceUid !== ctx.requiredStudyInstanceUid) {
-      return reject('WRONG_STUDY', wrongStudy(parsed, ctx), idsOf(parsed));
-    }
-    return this.#ingestWhole(originalObjectKey(ctx.practiceId, parsed.sopInstanceUid), [bytes], parsed, ctx, expect, io, reject);
   }
 
   /**
@@ -421,7 +410,7 @@ export class IngestService implements UploadIngestor {
   }
 
   /** Hands the instances a request stored to the buffer that queues their derived work. */
-  private flushFollowUps(ctx: IngestContext): void {
+  private bufferFollowUps(ctx: IngestContext): void {
     if (ctx.followUps?.length) this.followUps.push(ctx.practiceId, ctx.traceId, ctx.followUps.splice(0));
   }
 

@@ -26,7 +26,7 @@ export interface IngestContext {
   traceId: string;
   /**
    * New instances whose derived work is queued at the request's end, together with other
-   * requests' (`IngestService.flushFollowUps`, FollowUpBuffer); when absent, each instance
+   * requests' (`IngestService.bufferFollowUps`, FollowUpBuffer); when absent, each instance
    * enqueues its own jobs.
    */
   followUps?: NewInstance[];

@@ -83,12 +83,14 @@ export async function parseMultipartRelated(
     if (parts > maxParts) throw new MultipartError(`more than ${maxParts} parts`);
     const headers = parseHeaders(headerBytes.toString('latin1'));
     settled = false;
+    let part: RelatedPart;
+    let stream: PassThrough | undefined;
     if (whole) {
       // No stream per part (its creation, write, end and async iteration were ~4 % of the request
       // thread with ten tiny instances per request): the bytes go to the handler as they are, and
       // a stream of them is made only if the handler asks for `body`.
       let lazy: Readable | undefined;
-      const part: RelatedPart = {
+      part = {
         headers,
         whole,
         index: parts - 1,
@@ -97,32 +99,24 @@ export async function parseMultipartRelated(
           return lazy;
         },
       };
-      handlerDone = onPart(part).then(
-        () => {
-          settled = true;
-        },
-        (err) => {
-          settled = true;
-          handlerError = err;
-        },
-      );
-      return;
+    } else {
+      // Object mode: the reader gets the chunks as they were cut from the request. A byte-mode
+      // stream's read() joins everything buffered into a new Buffer first — a copy of every byte
+      // of every instance (~0.13 s of CPU per GB of radiographs, measured: docs/benchmarks.md).
+      // 16 chunks of up to 64 KB ≈ the former 1 MB high-water mark.
+      stream = new PassThrough({ objectMode: true, highWaterMark: 16 });
+      body = stream;
+      part = { headers, body: stream, index: parts - 1 };
     }
-    // Object mode: the reader gets the chunks as they were cut from the request. A byte-mode
-    // stream's read() joins everything buffered into a new Buffer first — a copy of every byte
-    // of every instance (~0.13 s of CPU per GB of radiographs, measured: docs/benchmarks.md).
-    // 16 chunks of up to 64 KB ≈ the former 1 MB high-water mark.
-    const stream = new PassThrough({ objectMode: true, highWaterMark: 16 });
-    body = stream;
-    handlerDone = onPart({ headers, body: stream, index: parts - 1 }).then(
+    handlerDone = onPart(part).then(
       () => {
         settled = true;
-        stream.resume(); // discard whatever the handler did not read
+        stream?.resume(); // discard whatever the handler did not read
       },
       (err) => {
         settled = true;
         handlerError = err;
-        stream.resume();
+        stream?.resume();
       },
     );
   };
