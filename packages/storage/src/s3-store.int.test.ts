@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeObjectStoreContract } from './contract';
 import { StorageUnavailableError } from './errors';
 import { createObjectStore, type ObjectStore } from './index';
+import { PartBuffers } from './part-buffers';
+import { streamUpload } from './s3-upload';
 import { patternStream } from './test-support';
 
 
@@ -68,6 +70,61 @@ describe('S3ObjectStore specifics', () => {
     const tiny = await store.put('checksum-trap/tiny', chunks);
     expect(await rawSha256(`${prefix}/checksum-trap/tiny`)).toEqual({ size: tiny.size, sha256: tiny.sha256 });
   });
+
+  // Concurrent puts of streamed bodies share the store's part buffers: here one part's worth, so
+  // the puts take turns part by part; every buffer comes back, also from a put whose body fails
+  // halfway; and the bytes in the bucket are exactly the bytes streamed, although parts are read
+  // into reused buffers.
+  it("holds at most the part buffers' budget across concurrent streamed puts, and gives them all back after a failure", async () => {
+    const partSize = 5 * 1024 * 1024;
+    let peak = 0;
+    let allocated = 0;
+    const buffers = new (class extends PartBuffers {
+      override take(bytes: number) {
+        const taken = super.take(bytes);
+        const note = (buf: Buffer) => {
+          peak = Math.max(peak, this.inUse);
+          if (!seen.has(buf)) allocated++;
+          seen.add(buf);
+          return buf;
+        };
+        return taken instanceof Promise ? taken.then(note) : note(taken);
+      }
+    })(partSize, partSize);
+    const seen = new Set<Buffer>();
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    try {
+      const upload = (name: string, size: number, failAfter?: number) => {
+        const src = patternStream(size, { chunkSize: 65_536, failAfter });
+        const key = `budget/${name}`;
+        const done = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/${key}`, key, body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
+        return { done, produced: src.produced };
+      };
+      const a = upload('a', 12 * 1024 * 1024 + 7);
+      const b = upload('b', 11 * 1024 * 1024 + 5);
+      const c = upload('c', 3 * 1024 * 1024); // one PutObject
+      const broken = upload('broken', 12 * 1024 * 1024, 7 * 1024 * 1024);
+      const [ra, rb, rc, rbroken] = await Promise.allSettled([a.done, b.done, c.done, broken.done]);
+      expect(rbroken.status).toBe('rejected');
+      for (const [r, src, name] of [[ra, a, 'a'], [rb, b, 'b'], [rc, c, 'c']] as const) {
+        expect(r.status).toBe('fulfilled');
+        expect(await rawSha256(`${prefix}/budget/${name}`)).toEqual(await src.produced);
+      }
+      expect(peak).toBeLessThanOrEqual(partSize);
+      expect(buffers.inUse).toBe(0);
+      // One buffer of the part size served every part of every put.
+      expect(allocated).toBe(1);
+    } finally {
+      client.destroy();
+    }
+    // A byte never given back would leave the next put waiting forever: fail instead of hanging.
+  }, 60_000);
 
   it('keeps objects under the configured prefix and isolates stores with other prefixes', async () => {
     await store.put('iso/obj', Buffer.from('mine'));

@@ -16,6 +16,7 @@ import {
 } from './errors';
 import { assertValidKey, assertValidPrefix } from './keys';
 import { streamUpload } from './s3-upload';
+import { PartBuffers } from './part-buffers';
 import { assertPutOptions, assertWellFormedRange, readAll, translatePutError } from './shared';
 import type { ByteRange, GetResult, ListEntry, ObjectInfo, ObjectStore, PutBody, PutOptions, PutResult } from './types';
 
@@ -36,10 +37,26 @@ export interface S3StoreConfig {
   partSize?: number;
   /** Parts uploaded concurrently per put (default 2). */
   queueSize?: number;
+  /**
+   * Bytes that all puts together may hold while streamed bodies are read into parts (default 24
+   * MiB: one put's part being read and its two being uploaded): a put waits for room before it
+   * reads its next part.
+   */
+  maxBufferedBytes?: number;
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
+/**
+ * Why part buffers shared across puts (PartBuffers): each put holds a part while it reads and its
+ * parts while they upload, and an upload request keeps several instances in flight
+ * (IngestPipeline: 16). When S3 takes bytes slower than the client sends them, each 8 MB instance
+ * in flight held its own part, and the chunks of each part outlived young-generation collections:
+ * a 2 GB study of 8 MB instances in one STOW request peaked at 331–346 MB RSS against the local
+ * S3 emulator (fs store: 236–243). With 24 MB of reused part buffers: 258–271 MB, one 2 GB instance
+ * 258–283 MB, and 88 instead of 73–78 MB/s (docs/benchmarks.md, 2026-12-05 22:10).
+ */
+const DEFAULT_MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
 const PING_TIMEOUT_MS = 5_000;
 
 /** {@link ObjectStore} on S3 or an S3-compatible server, through `@aws-sdk/client-s3` v3. */
@@ -51,6 +68,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #endpoint: string;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #buffers: PartBuffers;
 
   constructor(cfg: S3StoreConfig) {
     if (!cfg.bucket) throw new TypeError('S3 bucket is required');
@@ -62,6 +80,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#endpoint = cfg.endpoint ?? `https://s3.${cfg.region}.amazonaws.com`;
     this.#partSize = cfg.partSize ?? DEFAULT_PART_SIZE;
     this.#queueSize = Math.max(1, cfg.queueSize ?? DEFAULT_QUEUE_SIZE);
+    this.#buffers = new PartBuffers(this.#partSize, cfg.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
     this.#client = new S3Client({
       region: cfg.region,
       endpoint: cfg.endpoint,
@@ -96,6 +115,7 @@ export class S3ObjectStore implements ObjectStore {
         opts,
         partSize: this.#partSize,
         queueSize: this.#queueSize,
+        buffers: this.#buffers,
       });
       return { key, size, sha256 };
     } catch (err) {

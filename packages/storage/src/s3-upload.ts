@@ -8,6 +8,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import type { PartBuffers } from './part-buffers';
 import { SizeExceededError, StreamDigest } from './hashing';
 import { assertIntegrity } from './shared';
 import type { PutBody, PutOptions } from './types';
@@ -29,6 +30,12 @@ export interface StreamUploadParams {
   partSize: number;
   /** Parts uploaded concurrently; memory use is about (queueSize + 1) × partSize. */
   queueSize: number;
+  /**
+   * The store's part buffers, shared by all its puts: a put takes one before it reads a part and
+   * gives it back once the part is uploaded (so all puts together hold a bounded number of bytes).
+   * Without, each part gets a new buffer.
+   */
+  buffers?: PartBuffers;
 }
 
 /**
@@ -52,20 +59,38 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   // which is why the caller also checks with HEAD first).
   const ifNoneMatch = opts.ifNoneMatch ? '*' : undefined;
 
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
   let uploadId: string | undefined;
   let partNumber = 0;
   const parts: CompletedPart[] = [];
   const inflight = new Set<Promise<void>>();
   let partFailure: unknown;
+  // The part being read: bytes are copied into it as they arrive, so a source's chunks die young
+  // (held until a part is full, they outlived several young-generation collections and their
+  // memory waited for a full one) and a full part is sent as it is, without a concatenated copy.
+  // Its buffer comes from the store's spares and its bytes from the budget (see PartBuffers).
+  let part: Buffer | undefined;
+  let filled = 0;
+  const buffers = p.buffers;
+  const takePart = async (): Promise<Buffer> => {
+    if (!buffers) return Buffer.allocUnsafeSlow(partSize);
+    const taken = buffers.take(partSize);
+    return taken instanceof Promise ? await taken : taken;
+  };
+  const giveBack = (buf: Buffer) => buffers?.give(buf);
 
-  const startPart = async (data: Buffer): Promise<void> => {
-    // Backpressure: while the queue is full we stop pulling from the source.
-    while (inflight.size >= p.queueSize) await Promise.race(inflight);
-    if (partFailure) throw partFailure;
-    const n = ++partNumber;
-    if (n > MAX_PARTS) throw new Error(`object exceeds ${MAX_PARTS} parts of ${partSize} bytes; pass expectedSize`);
+  /** Uploads `data` (a view of `buf`) as the next part; `buf` goes back once the part has settled. */
+  const startPart = async (buf: Buffer, data: Buffer): Promise<void> => {
+    let n: number;
+    try {
+      // Backpressure: while the queue is full we stop pulling from the source.
+      while (inflight.size >= p.queueSize) await Promise.race(inflight);
+      if (partFailure) throw partFailure;
+      n = ++partNumber;
+      if (n > MAX_PARTS) throw new Error(`object exceeds ${MAX_PARTS} parts of ${partSize} bytes; pass expectedSize`);
+    } catch (err) {
+      giveBack(buf);
+      throw err;
+    }
     const task: Promise<void> = client
       .send(new UploadPartCommand({ Bucket: bucket, Key: s3Key, UploadId: uploadId, PartNumber: n, Body: data }), {
         abortSignal: signal,
@@ -77,7 +102,10 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
         partFailure ??= err;
         throw err;
       })
-      .finally(() => inflight.delete(task));
+      .finally(() => {
+        inflight.delete(task);
+        giveBack(buf);
+      });
     // Rejections are observed through Promise.race/allSettled or partFailure; this only stops
     // Node from reporting an unhandled rejection for a part nobody happens to be awaiting.
     task.catch(() => {});
@@ -85,6 +113,14 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   };
 
   try {
+    if (Buffer.isBuffer(p.body) && p.body.length < partSize) {
+      // Already in memory and less than a part: hashed and sent as it is.
+      digest.update(p.body);
+      const whole = digest.digest();
+      assertIntegrity(p.key, opts, whole.size, whole.sha256);
+      await putObject(p, p.body, ifNoneMatch);
+      return whole;
+    }
     // An array body is already an iterable of its chunks.
     const source: AsyncIterable<Buffer | string> | Iterable<Buffer> = Buffer.isBuffer(p.body) ? [p.body] : p.body;
     for await (const chunk of source) {
@@ -95,38 +131,33 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       if (opts.expectedSize !== undefined && digest.size > opts.expectedSize) {
         throw new SizeExceededError(opts.expectedSize, digest.size);
       }
-      pending.push(buf);
-      pendingBytes += buf.length;
-      while (pendingBytes >= partSize) {
-        const [part, rest] = splitAt(pending, partSize);
-        pending = rest;
-        pendingBytes -= partSize;
+      for (let at = 0; at < buf.length; ) {
+        part ??= await takePart();
+        const copied = buf.copy(part, filled, at);
+        filled += copied;
+        at += copied;
+        if (filled < partSize) continue;
         uploadId ??= await createUpload(client, bucket, s3Key, opts.contentType, signal);
-        await startPart(part);
+        const full = part;
+        part = undefined;
+        filled = 0;
+        await startPart(full, full);
       }
     }
     signal?.throwIfAborted();
-    const last = Buffer.concat(pending);
-    pending = [];
-    const result = digest.digest();
+    const digested = digest.digest();
     // The commit point: nothing is visible under the key until this check has passed.
-    assertIntegrity(p.key, opts, result.size, result.sha256);
+    assertIntegrity(p.key, opts, digested.size, digested.sha256);
 
     if (uploadId === undefined) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: s3Key,
-          Body: last,
-          ContentLength: last.length,
-          ContentType: opts.contentType,
-          IfNoneMatch: ifNoneMatch,
-        }),
-        { abortSignal: signal },
-      );
-      return result;
+      await putObject(p, part ? part.subarray(0, filled) : Buffer.alloc(0), ifNoneMatch);
+      return digested;
     }
-    if (last.length > 0) await startPart(last);
+    if (part) {
+      const last = part;
+      part = undefined;
+      await startPart(last, last.subarray(0, filled));
+    }
     await Promise.all(inflight);
     if (partFailure) throw partFailure;
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
@@ -140,7 +171,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       }),
       { abortSignal: signal },
     );
-    return result;
+    return digested;
   } catch (err) {
     if (uploadId !== undefined) {
       // Let in-flight parts settle first, or a part could land after the abort and linger.
@@ -150,7 +181,25 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
     // Stop reading a source we will never finish (frees its resources, e.g. an HTTP request).
     if (p.body instanceof Readable && !p.body.destroyed) p.body.destroy();
     throw err;
+  } finally {
+    // The part being read, if an error (or a single PutObject) left one.
+    if (part) giveBack(part);
   }
+}
+
+/** A body of less than one part in one PutObject with a known Content-Length. */
+async function putObject(p: StreamUploadParams, body: Buffer, ifNoneMatch: string | undefined): Promise<void> {
+  await p.client.send(
+    new PutObjectCommand({
+      Bucket: p.bucket,
+      Key: p.s3Key,
+      Body: body,
+      ContentLength: body.length,
+      ContentType: p.opts.contentType,
+      IfNoneMatch: ifNoneMatch,
+    }),
+    { abortSignal: p.opts.signal },
+  );
 }
 
 /** Bigger parts when the caller announces a huge object, so it fits in 10 000 parts. */
@@ -160,21 +209,6 @@ function choosePartSize(base: number, expectedSize: number | undefined): number 
   return Math.max(size, Math.ceil(expectedSize / (MAX_PARTS - 1)));
 }
 
-/** Returns the first `n` bytes of `chunks` as one Buffer and the remaining chunks (not copied). */
-function splitAt(chunks: Buffer[], n: number): [Buffer, Buffer[]] {
-  const head = Buffer.concat(chunks, n);
-  const rest: Buffer[] = [];
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.length) {
-      skip -= c.length;
-      continue;
-    }
-    rest.push(skip > 0 ? c.subarray(skip) : c);
-    skip = 0;
-  }
-  return [head, rest];
-}
 
 async function createUpload(
   client: S3Client,
