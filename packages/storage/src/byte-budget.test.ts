@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ByteBudget } from './byte-budget';
 
 describe('ByteBudget', () => {
@@ -49,6 +49,29 @@ describe('ByteBudget', () => {
     await big;
     expect(budget.inUse).toBe(25);
     expect(budget.acquire(1)).toBeInstanceOf(Promise);
+  });
+
+  it('with a longest wait, grants a request beyond the capacity once it has waited that long (holders that stall stop no one)', async () => {
+    vi.useFakeTimers();
+    try {
+      const budget = new ByteBudget(10, 1_000);
+      budget.acquire(10);
+      let granted = false;
+      const waiting = budget.acquire(4)!.then(() => {
+        granted = true;
+      });
+      await vi.advanceTimersByTimeAsync(999);
+      expect(granted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await waiting;
+      expect(budget.inUse).toBe(14);
+      // Released again, the budget is back where it was: the next request fits once it has room.
+      budget.release(4);
+      budget.release(10);
+      expect(budget.acquire(10)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a non-positive capacity and a release of bytes it never granted', () => {

@@ -1,17 +1,23 @@
 /**
- * A budget of bytes shared by concurrent users (the S3 store's puts): `acquire` waits until the
- * bytes fit, first come first served; `release` gives them back. A request larger than the whole
- * budget is granted alone (it waits for everything else to be released), so it never waits forever.
+ * A budget of bytes shared by concurrent users (the S3 store's part buffers): `acquire` waits until
+ * the bytes fit, first come first served; `release` gives them back. A request larger than the
+ * whole budget is granted alone (it waits for everything else to be released), so it never waits
+ * forever. With `maxWaitMs`, a request is granted anyway once it has waited that long: the budget
+ * bounds memory while bytes keep moving, but users that hold bytes and stall (an uploader that
+ * stops sending in the middle of an object) must not stop everyone else.
  */
 export class ByteBudget {
   #inUse = 0;
   readonly #waiting: { bytes: number; grant: () => void }[] = [];
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly maxWaitMs?: number,
+  ) {
     if (!(capacity > 0)) throw new RangeError(`byte budget must be positive, got ${capacity}`);
   }
 
-  /** Bytes granted and not yet released. */
+  /** Bytes granted and not yet released (more than the capacity after a wait ran out). */
   get inUse(): number {
     return this.#inUse;
   }
@@ -23,7 +29,25 @@ export class ByteBudget {
       return undefined;
     }
     return new Promise<void>((resolve) => {
-      this.#waiting.push({ bytes, grant: resolve });
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = {
+        bytes,
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.#waiting.push(waiter);
+      if (this.maxWaitMs === undefined) return;
+      timer = setTimeout(() => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at < 0) return; // granted meanwhile
+        this.#waiting.splice(at, 1);
+        this.#inUse += bytes;
+        resolve();
+      }, this.maxWaitMs);
+      // A waiting put keeps its request (and so the process) alive already; the timer need not.
+      timer.unref();
     });
   }
 

@@ -13,11 +13,13 @@ export class PartBuffers {
   readonly #spare: Buffer[] = [];
   readonly #maxSpare: number;
 
+  /** `maxWaitMs`: a taker waits at most that long for room (see ByteBudget), then gets a buffer anyway. */
   constructor(
     readonly size: number,
     capacity: number,
+    maxWaitMs?: number,
   ) {
-    this.#budget = new ByteBudget(capacity);
+    this.#budget = new ByteBudget(capacity, maxWaitMs);
     this.#maxSpare = Math.max(1, Math.floor(capacity / size));
   }
 

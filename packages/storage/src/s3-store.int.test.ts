@@ -126,6 +126,36 @@ describe('S3ObjectStore specifics', () => {
     // A byte never given back would leave the next put waiting forever: fail instead of hanging.
   }, 60_000);
 
+  // An uploader that stops sending mid-object keeps its part buffer; after the longest wait, other
+  // puts get buffers beyond the budget instead of waiting for it.
+  it('lets other puts through when a put that holds the only part buffer stalls', async () => {
+    const partSize = 5 * 1024 * 1024;
+    const buffers = new PartBuffers(partSize, partSize, 100);
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    try {
+      const stalled = new Readable({ read() {} });
+      stalled.push(Buffer.alloc(1024 * 1024, 1)); // then nothing more
+      const held = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/held`, key: 'stall/held', body: stalled, opts: {}, partSize, queueSize: 2, buffers });
+      held.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(buffers.inUse).toBe(partSize);
+      const src = patternStream(3 * 1024 * 1024, { chunkSize: 65_536 });
+      const other = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/other`, key: 'stall/other', body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
+      expect(other).toEqual(await src.produced);
+      stalled.destroy(new Error('uploader went away'));
+      await expect(held).rejects.toThrow('uploader went away');
+      expect(buffers.inUse).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+
   it('keeps objects under the configured prefix and isolates stores with other prefixes', async () => {
     await store.put('iso/obj', Buffer.from('mine'));
     const listed = await raw.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `${prefix}/iso/` }));

@@ -57,6 +57,12 @@ const DEFAULT_QUEUE_SIZE = 2;
  * 258–283 MB, and 88 instead of 73–78 MB/s (docs/benchmarks.md, 2026-12-05 22:10).
  */
 const DEFAULT_MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
+/**
+ * How long a put waits for a part buffer before it takes one beyond the budget: parts leave at S3's
+ * pace (an 8 MB part to s3rver here: ~0.1 s), so a longer wait means puts that hold buffers have
+ * stalled (their uploaders stopped sending mid-object), and they must not stop every other upload.
+ */
+const PART_BUFFER_MAX_WAIT_MS = 2_000;
 const PING_TIMEOUT_MS = 5_000;
 
 /** {@link ObjectStore} on S3 or an S3-compatible server, through `@aws-sdk/client-s3` v3. */
@@ -80,7 +86,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#endpoint = cfg.endpoint ?? `https://s3.${cfg.region}.amazonaws.com`;
     this.#partSize = cfg.partSize ?? DEFAULT_PART_SIZE;
     this.#queueSize = Math.max(1, cfg.queueSize ?? DEFAULT_QUEUE_SIZE);
-    this.#buffers = new PartBuffers(this.#partSize, cfg.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+    this.#buffers = new PartBuffers(this.#partSize, cfg.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, PART_BUFFER_MAX_WAIT_MS);
     this.#client = new S3Client({
       region: cfg.region,
       endpoint: cfg.endpoint,
