@@ -25,6 +25,16 @@ const makeStore = (over: { prefix?: string; bucket?: string; endpoint?: string }
     prefix: over.prefix ?? prefix,
   });
 
+/** A client set up as the store's (no default checksums), for streamUpload called directly. */
+const uploadClient = () =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+
 describeObjectStoreContract('s3', () => makeStore(), {
   onMemoryReport: (r) => console.info(`[s3] 200 MB ${r.phase}: RSS ${r.baselineMb} → ${r.peakMb} MB (growth ${r.growthMb} MB)`),
 });
@@ -92,13 +102,7 @@ describe('S3ObjectStore specifics', () => {
       }
     })(partSize, partSize);
     const seen = new Set<Buffer>();
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = uploadClient();
     try {
       const upload = (name: string, size: number, failAfter?: number) => {
         const src = patternStream(size, { chunkSize: 65_536, failAfter });
@@ -131,13 +135,7 @@ describe('S3ObjectStore specifics', () => {
   it('lets other puts through when a put that holds the only part buffer stalls', async () => {
     const partSize = 5 * 1024 * 1024;
     const buffers = new PartBuffers(partSize, partSize, 100);
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const client = uploadClient();
     try {
       const stalled = new Readable({ read() {} });
       stalled.push(Buffer.alloc(1024 * 1024, 1)); // then nothing more
