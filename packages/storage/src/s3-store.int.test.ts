@@ -138,7 +138,7 @@ describe('S3ObjectStore specifics', () => {
     const client = uploadClient();
     try {
       const stalled = new Readable({ read() {} });
-      stalled.push(Buffer.alloc(1024 * 1024, 1)); // then nothing more
+      stalled.push(Buffer.alloc(2 * 1024 * 1024, 1)); // over 1 MB, so it takes a buffer; then nothing more
       const held = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/held`, key: 'stall/held', body: stalled, opts: {}, partSize, queueSize: 2, buffers });
       held.catch(() => {});
       await new Promise((resolve) => setImmediate(resolve));
@@ -146,6 +146,34 @@ describe('S3ObjectStore specifics', () => {
       const src = patternStream(3 * 1024 * 1024, { chunkSize: 65_536 });
       const other = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/other`, key: 'stall/other', body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
       expect(other).toEqual(await src.produced);
+      stalled.destroy(new Error('uploader went away'));
+      await expect(held).rejects.toThrow('uploader went away');
+      expect(buffers.inUse).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+
+  // Ingest puts a tiny instance as the chunks it already holds: it must not take (or wait for) an
+  // 8 MB part buffer, or three such puts at a time would be all a store could run.
+  it('sends objects under 1 MB without a part buffer, so small puts never wait for one', async () => {
+    const partSize = 5 * 1024 * 1024;
+    const buffers = new PartBuffers(partSize, partSize); // no longest wait: a taker would wait for good
+    const client = uploadClient();
+    try {
+      const stalled = new Readable({ read() {} });
+      stalled.push(Buffer.alloc(2 * 1024 * 1024, 1)); // over 1 MB: takes the only buffer, then nothing more
+      const held = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/held`, key: 'small/held', body: stalled, opts: {}, partSize, queueSize: 2, buffers });
+      held.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(buffers.inUse).toBe(partSize);
+      const chunks = [Buffer.from('DICM'), Buffer.alloc(10_000, 7)];
+      const fromChunks = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/chunks`, key: 'small/chunks', body: chunks, opts: {}, partSize, queueSize: 2, buffers });
+      expect(await rawSha256(`${prefix}/small/chunks`)).toEqual({ size: fromChunks.size, sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') });
+      const src = patternStream(1024 * 1024, { chunkSize: 65_536 });
+      const streamed = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/streamed`, key: 'small/streamed', body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
+      expect(await rawSha256(`${prefix}/small/streamed`)).toEqual(await src.produced);
+      expect(streamed).toEqual(await src.produced);
       stalled.destroy(new Error('uploader went away'));
       await expect(held).rejects.toThrow('uploader went away');
       expect(buffers.inUse).toBe(0);

@@ -17,6 +17,12 @@ import type { PutBody, PutOptions } from './types';
 const MAX_PARTS = 10_000;
 /** S3's minimum size for every part but the last. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/**
+ * Up to this size an object's chunks are kept as they come and sent in one PutObject, without a
+ * part buffer: an ingested tiny instance (its bytes already in memory, ~10 KB) must not take 8 MB of
+ * the store's 24 MB of part buffers, which would let only three such puts run at once.
+ */
+const SMALL_OBJECT_BYTES = 1024 * 1024;
 
 export interface StreamUploadParams {
   client: S3Client;
@@ -70,6 +76,8 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   // Its buffer comes from the store's spares and its bytes from the budget (see PartBuffers).
   let part: Buffer | undefined;
   let filled = 0;
+  // The chunks of an object while it is still small: it takes no part buffer until it is not.
+  const head: { small: boolean; chunks: Buffer[]; bytes: number } = { small: true, chunks: [], bytes: 0 };
   const buffers = p.buffers;
   const takePart = async (): Promise<Buffer> => {
     if (!buffers) return Buffer.allocUnsafeSlow(partSize);
@@ -131,6 +139,19 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       if (opts.expectedSize !== undefined && digest.size > opts.expectedSize) {
         throw new SizeExceededError(opts.expectedSize, digest.size);
       }
+      if (head.small && head.bytes + buf.length <= SMALL_OBJECT_BYTES) {
+        // Still small: kept as it came (see SMALL_OBJECT_BYTES).
+        head.chunks.push(buf);
+        head.bytes += buf.length;
+        continue;
+      }
+      if (head.small) {
+        // Not small after all: from here on, parts (the first one begins with what was kept).
+        head.small = false;
+        part = await takePart();
+        for (const c of head.chunks) filled += c.copy(part, filled);
+        head.chunks = [];
+      }
       for (let at = 0; at < buf.length; ) {
         part ??= await takePart();
         const copied = buf.copy(part, filled, at);
@@ -150,7 +171,8 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
     assertIntegrity(p.key, opts, digested.size, digested.sha256);
 
     if (uploadId === undefined) {
-      await putObject(p, part ? part.subarray(0, filled) : Buffer.alloc(0), ifNoneMatch);
+      const chunks = head.chunks;
+      await putObject(p, part ? part.subarray(0, filled) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), ifNoneMatch);
       return digested;
     }
     if (part) {
