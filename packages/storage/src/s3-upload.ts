@@ -231,7 +231,6 @@ function choosePartSize(base: number, expectedSize: number | undefined): number 
   return Math.max(size, Math.ceil(expectedSize / (MAX_PARTS - 1)));
 }
 
-
 async function createUpload(
   client: S3Client,
   bucket: string,
