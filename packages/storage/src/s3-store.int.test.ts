@@ -7,6 +7,7 @@ import { StorageUnavailableError } from './errors';
 import { createObjectStore, type ObjectStore } from './index';
 import { PartBuffers } from './part-buffers';
 import { streamUpload } from './s3-upload';
+import type { PutBody } from './types';
 import { patternStream } from './test-support';
 
 
@@ -81,14 +82,38 @@ describe('S3ObjectStore specifics', () => {
     expect(await rawSha256(`${prefix}/checksum-trap/tiny`)).toEqual({ size: tiny.size, sha256: tiny.sha256 });
   });
 
+  const PART_SIZE = 5 * 1024 * 1024;
+  /** streamUpload as the store calls it (5 MiB parts, `buffers`), under this file's prefix. */
+  const putWith = (client: S3Client, buffers: PartBuffers) => (key: string, body: PutBody) =>
+    streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/${key}`, key, body, opts: {}, partSize: PART_SIZE, queueSize: 2, buffers });
+  /**
+   * Starts a put whose uploader sends 2 MB (over 1 MB, so it takes a part buffer: the only one
+   * here) and then nothing more; `end` makes it fail and checks that every buffer came back.
+   */
+  const stalledPut = async (put: ReturnType<typeof putWith>, buffers: PartBuffers, key: string) => {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(2 * 1024 * 1024, 1));
+    const held = put(key, body);
+    held.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(buffers.inUse).toBe(PART_SIZE);
+    return {
+      end: async () => {
+        body.destroy(new Error('uploader went away'));
+        await expect(held).rejects.toThrow('uploader went away');
+        expect(buffers.inUse).toBe(0);
+      },
+    };
+  };
+
   // Concurrent puts of streamed bodies share the store's part buffers: here one part's worth, so
   // the puts take turns part by part; every buffer comes back, also from a put whose body fails
   // halfway; and the bytes in the bucket are exactly the bytes streamed, although parts are read
   // into reused buffers.
   it("holds at most the part buffers' budget across concurrent streamed puts, and gives them all back after a failure", async () => {
-    const partSize = 5 * 1024 * 1024;
     let peak = 0;
     let allocated = 0;
+    const seen = new Set<Buffer>();
     const buffers = new (class extends PartBuffers {
       override take(bytes: number) {
         const taken = super.take(bytes);
@@ -100,15 +125,13 @@ describe('S3ObjectStore specifics', () => {
         };
         return taken instanceof Promise ? taken.then(note) : note(taken);
       }
-    })(partSize, partSize);
-    const seen = new Set<Buffer>();
+    })(PART_SIZE, PART_SIZE);
     const client = uploadClient();
     try {
+      const put = putWith(client, buffers);
       const upload = (name: string, size: number, failAfter?: number) => {
         const src = patternStream(size, { chunkSize: 65_536, failAfter });
-        const key = `budget/${name}`;
-        const done = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/${key}`, key, body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
-        return { done, produced: src.produced };
+        return { done: put(`budget/${name}`, src.stream), produced: src.produced };
       };
       const a = upload('a', 12 * 1024 * 1024 + 7);
       const b = upload('b', 11 * 1024 * 1024 + 5);
@@ -120,7 +143,7 @@ describe('S3ObjectStore specifics', () => {
         expect(r.status).toBe('fulfilled');
         expect(await rawSha256(`${prefix}/budget/${name}`)).toEqual(await src.produced);
       }
-      expect(peak).toBeLessThanOrEqual(partSize);
+      expect(peak).toBeLessThanOrEqual(PART_SIZE);
       expect(buffers.inUse).toBe(0);
       // One buffer of the part size served every part of every put.
       expect(allocated).toBe(1);
@@ -133,22 +156,15 @@ describe('S3ObjectStore specifics', () => {
   // An uploader that stops sending mid-object keeps its part buffer; after the longest wait, other
   // puts get buffers beyond the budget instead of waiting for it.
   it('lets other puts through when a put that holds the only part buffer stalls', async () => {
-    const partSize = 5 * 1024 * 1024;
-    const buffers = new PartBuffers(partSize, partSize, 100);
+    const buffers = new PartBuffers(PART_SIZE, PART_SIZE, 100);
     const client = uploadClient();
     try {
-      const stalled = new Readable({ read() {} });
-      stalled.push(Buffer.alloc(2 * 1024 * 1024, 1)); // over 1 MB, so it takes a buffer; then nothing more
-      const held = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/held`, key: 'stall/held', body: stalled, opts: {}, partSize, queueSize: 2, buffers });
-      held.catch(() => {});
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(buffers.inUse).toBe(partSize);
+      const put = putWith(client, buffers);
+      const stalled = await stalledPut(put, buffers, 'stall/held');
       const src = patternStream(3 * 1024 * 1024, { chunkSize: 65_536 });
-      const other = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/stall/other`, key: 'stall/other', body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
+      const other = await put('stall/other', src.stream);
       expect(other).toEqual(await src.produced);
-      stalled.destroy(new Error('uploader went away'));
-      await expect(held).rejects.toThrow('uploader went away');
-      expect(buffers.inUse).toBe(0);
+      await stalled.end();
     } finally {
       client.destroy();
     }
@@ -157,26 +173,19 @@ describe('S3ObjectStore specifics', () => {
   // Ingest puts a tiny instance as the chunks it already holds: it must not take (or wait for) an
   // 8 MB part buffer, or three such puts at a time would be all a store could run.
   it('sends objects under 1 MB without a part buffer, so small puts never wait for one', async () => {
-    const partSize = 5 * 1024 * 1024;
-    const buffers = new PartBuffers(partSize, partSize); // no longest wait: a taker would wait for good
+    const buffers = new PartBuffers(PART_SIZE, PART_SIZE); // no longest wait: a taker would wait for good
     const client = uploadClient();
     try {
-      const stalled = new Readable({ read() {} });
-      stalled.push(Buffer.alloc(2 * 1024 * 1024, 1)); // over 1 MB: takes the only buffer, then nothing more
-      const held = streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/held`, key: 'small/held', body: stalled, opts: {}, partSize, queueSize: 2, buffers });
-      held.catch(() => {});
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(buffers.inUse).toBe(partSize);
+      const put = putWith(client, buffers);
+      const stalled = await stalledPut(put, buffers, 'small/held');
       const chunks = [Buffer.from('DICM'), Buffer.alloc(10_000, 7)];
-      const fromChunks = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/chunks`, key: 'small/chunks', body: chunks, opts: {}, partSize, queueSize: 2, buffers });
+      const fromChunks = await put('small/chunks', chunks);
       expect(await rawSha256(`${prefix}/small/chunks`)).toEqual({ size: fromChunks.size, sha256: createHash('sha256').update(Buffer.concat(chunks)).digest('hex') });
       const src = patternStream(1024 * 1024, { chunkSize: 65_536 });
-      const streamed = await streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/small/streamed`, key: 'small/streamed', body: src.stream, opts: {}, partSize, queueSize: 2, buffers });
+      const streamed = await put('small/streamed', src.stream);
       expect(await rawSha256(`${prefix}/small/streamed`)).toEqual(await src.produced);
       expect(streamed).toEqual(await src.produced);
-      stalled.destroy(new Error('uploader went away'));
-      await expect(held).rejects.toThrow('uploader went away');
-      expect(buffers.inUse).toBe(0);
+      await stalled.end();
     } finally {
       client.destroy();
     }

@@ -79,11 +79,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   // The chunks of an object while it is still small: it takes no part buffer until it is not.
   const head: { small: boolean; chunks: Buffer[]; bytes: number } = { small: true, chunks: [], bytes: 0 };
   const buffers = p.buffers;
-  const takePart = async (): Promise<Buffer> => {
-    if (!buffers) return Buffer.allocUnsafeSlow(partSize);
-    const taken = buffers.take(partSize);
-    return taken instanceof Promise ? await taken : taken;
-  };
+  const takePart = async (): Promise<Buffer> => (buffers ? buffers.take(partSize) : Buffer.allocUnsafeSlow(partSize));
   const giveBack = (buf: Buffer) => buffers?.give(buf);
 
   /** Uploads `data` (a view of `buf`) as the next part; `buf` goes back once the part has settled. */
@@ -121,16 +117,10 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
   };
 
   try {
-    if (Buffer.isBuffer(p.body) && p.body.length < partSize) {
-      // Already in memory and less than a part: hashed and sent as it is.
-      digest.update(p.body);
-      const whole = digest.digest();
-      assertIntegrity(p.key, opts, whole.size, whole.sha256);
-      await putObject(p, p.body, ifNoneMatch);
-      return whole;
-    }
-    // An array body is already an iterable of its chunks.
+    // An array body is already an iterable of its chunks. A Buffer under a part is small too: it
+    // goes up as it is, without a copy into a part buffer.
     const source: AsyncIterable<Buffer | string> | Iterable<Buffer> = Buffer.isBuffer(p.body) ? [p.body] : p.body;
+    const small = Buffer.isBuffer(p.body) ? partSize - 1 : SMALL_OBJECT_BYTES;
     for await (const chunk of source) {
       signal?.throwIfAborted();
       if (partFailure) throw partFailure;
@@ -139,7 +129,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       if (opts.expectedSize !== undefined && digest.size > opts.expectedSize) {
         throw new SizeExceededError(opts.expectedSize, digest.size);
       }
-      if (head.small && head.bytes + buf.length <= SMALL_OBJECT_BYTES) {
+      if (head.small && head.bytes + buf.length <= small) {
         // Still small: kept as it came (see SMALL_OBJECT_BYTES).
         head.chunks.push(buf);
         head.bytes += buf.length;

@@ -10,7 +10,7 @@ describe('originalObjectKey', () => {
     const key = originalObjectKey(practice, sop, at);
     expect(key).toMatch(new RegExp(`^practices/${practice}/originals/2026/12/05/07/${sop.replaceAll('.', '\\.')}\\.${at.getTime().toString(36)}-[0-9a-f]{12}\\.dcm$`));
     expect(originalObjectKey(practice, sop, new Date('2026-12-31T23:00:00Z'))).toContain('/originals/2026/12/31/23/');
-    // Each hour gets its own directory, also across a year's end, and calls in any order of time.
+    // Each hour gets its own directory, also across a year's end.
     expect(originalObjectKey(practice, sop, new Date('2027-01-01T00:00:00Z'))).toContain('/originals/2027/01/01/00/');
     expect(originalObjectKey(practice, sop, new Date('2026-12-05T08:00:00.000Z'))).toContain('/originals/2026/12/05/08/');
     expect(originalObjectKey(practice, sop, at)).toContain('/originals/2026/12/05/07/');

@@ -35,17 +35,6 @@ export interface Expectation {
 /** A REJECTED receipt for one instance (with the caller's member name). */
 type Reject = (code: string, reason: string, extra?: Partial<InstanceReceipt>) => InstanceReceipt;
 
-/** An iterator over one chunk already in memory (a STOW part that arrived whole). */
-function oneChunk(chunk: Buffer): AsyncIterator<Buffer> {
-  let done = false;
-  return {
-    next: async () => {
-      if (done) return { done: true, value: undefined };
-      done = true;
-      return { done: false, value: chunk };
-    },
-  };
-}
 const idsOf = (p: ParsedInstance) => ({ sopInstanceUid: p.sopInstanceUid, studyInstanceUid: p.studyInstanceUid, seriesInstanceUid: p.seriesInstanceUid });
 const hashesOf = (stored: { size: number; sha256: string }) => ({ sha256: stored.sha256, size: stored.size });
 
@@ -215,7 +204,7 @@ export class IngestService implements UploadIngestor {
   ): Promise<InstanceReceipt> {
     const collector = new HeaderCollector({ nameStyle: style });
     // Bytes already in memory are read as a source of one chunk: no stream is made for them.
-    const it = Buffer.isBuffer(source) ? oneChunk(source) : (source[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+    const it: Iterator<Buffer> | AsyncIterator<Buffer> = Buffer.isBuffer(source) ? [source].values() : source[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     const drain = async () => {
       for (let r = await it.next(); !r.done; r = await it.next()) {
