@@ -8,6 +8,8 @@
  *   INSTANCES=3000 BATCH=20 EXTRA_SQL=/tmp/variant.sql node --import tsx scripts/bench/ingest-replay.ts
  *   VARIANTS=-,/tmp/a.sql,/tmp/b.sql node --import tsx scripts/bench/ingest-replay.ts
  *
+ * STREAM=1: each batch is written as the record stream writes a request at concurrency 1: calls of
+ * 1, 2, 4 … items pipelined in one transaction, the audit event with the last (record-stream.ts).
  * WHOLE=0: the requests' audit events count their receipt rows (tus, streams) instead of the call.
  * EXTRA_SQL: a file run after the migrations (a variant of a function, an index dropped…).
  * VARIANTS: several at once (`-`: the migrations alone), one database and backend each, their
@@ -28,6 +30,7 @@ import { readFileSync } from 'node:fs';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, withDatabase } from '@vetpacs/devservices';
+import { type StudyQidoSource, studyQidoText } from '../../apps/server/src/ingest/study-qido-text';
 
 const instances = Number(process.env.INSTANCES ?? 5000);
 const batch = Number(process.env.BATCH ?? 10);
@@ -38,6 +41,7 @@ const perfOut = process.env.PERF_OUT;
 // Requests as a STOW-RS request written in one part sends them (`whole`: the audit event counted
 // from the call); WHOLE=0 counts the upload's receipts with a query, as a tus upload or a stream does.
 const whole = process.env.WHOLE !== '0';
+const stream = process.env.STREAM === '1';
 const dbName = `vetpacs_replay_${randomBytes(4).toString('hex')}`;
 
 /** A DICOM JSON of the size a tiny instance has (~2.6 KB): stored as the instance's metadata. */
@@ -60,7 +64,7 @@ function itemOf(k: number, practice: string, token: string) {
       patientId: `PID${p}`, issuer: '', rawPatientName: `Owner${p}^Pet${p}`, petName: `Pet${p}`, ownerName: `Owner${p}`,
       ownerFamilyName: `Owner${p}`, speciesDescription: 'Canine', breedRegistration: [], neutered: 'UNKNOWN', searchText: `pet${p} owner${p}`,
     },
-    study: { studyInstanceUid: `${root}.1`, studyDate: '20240101', studyDateValue: '2024-01-01', studyTime: '101010', accessionNumber: `A${k}`, studyDescription: 'Thorax' },
+    study: { studyInstanceUid: `${root}.1`, studyDate: '20240101', studyDateValue: '2024-01-01', studyTime: '101010', accessionNumber: `A${k}`, studyDescription: 'Thorax' } as Record<string, unknown>,
     series: { seriesInstanceUid: `${root}.2`, modality: ['DX', 'CR', 'US'][k % 3], seriesNumber: 1 },
     instance: {
       sopInstanceUid: sop, sopClassUid: '1.2.840.10008.5.1.4.1.1.1.1', instanceNumber: 1, transferSyntaxUid: '1.2.840.10008.1.2.1',
@@ -78,6 +82,8 @@ function syntheticBatches(practice: string, token: string): Batch[] {
   const batches: Batch[] = [];
   for (let k = 0; k < instances; k += batch) {
     const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
+    // Each new study's stored QIDO-RS text, as IngestRepo.writeBatch sends it.
+    for (const item of items) item.study.qidoJson = studyQidoText(item as unknown as StudyQidoSource);
     // IngestRepo's lock order: patient, then study.
     items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
     const request = {
@@ -155,22 +161,37 @@ async function openReplica(sql: string | undefined, n: number): Promise<Replica>
 
 /** Writes one batch as IngestRepo does, counting its backend's CPU and its wall time. */
 async function writeBatch(r: Replica, [items, requests]: Batch): Promise<void> {
-  const metadata = items.map((item) => (item.instance as { metadata?: unknown }).metadata);
-  const values = r.separateMetadata
-    ? [JSON.stringify(items.map(({ instance, ...rest }) => ({ ...rest, instance: { ...(instance as object), metadata: undefined } }))), JSON.stringify(requests), JSON.stringify(metadata)]
-    : [JSON.stringify(items), JSON.stringify(requests)];
+  // STREAM=1: the batch's items go as the record stream sends a request's records at concurrency
+  // 1 (record-stream.ts): calls of 1, 2, 4 … items in one transaction, the audit event with the last.
+  const calls: [Record<string, unknown>[], Record<string, unknown>[]][] = [];
+  if (stream) {
+    for (let at = 0, size = 1; at < items.length; at += size, size *= 2) {
+      const last = at + size >= items.length;
+      calls.push([items.slice(at, at + size), requests.map((q) => (last ? q : { ...q, audit: null }))]);
+    }
+  } else calls.push([items, requests]);
+  const values = calls.map(([its, reqs]) => {
+    const metadata = its.map((item) => (item.instance as { metadata?: unknown }).metadata);
+    return r.separateMetadata
+      ? [JSON.stringify(its.map(({ instance, ...rest }) => ({ ...rest, instance: { ...(instance as object), metadata: undefined } }))), JSON.stringify(reqs), JSON.stringify(metadata)]
+      : [JSON.stringify(its), JSON.stringify(reqs)];
+  });
   const ticks = r.cpuTicks();
   const started = performance.now();
   await r.client.query('BEGIN');
-  const { rows } = await r.client.query<{ kind: string }>({
-    name: 'ingest_batch',
-    text: r.separateMetadata ? 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)' : 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
-    values,
-  });
+  const answers = await Promise.all(
+    values.map((v) =>
+      r.client.query<{ kind: string }>({
+        name: 'ingest_batch',
+        text: r.separateMetadata ? 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb, $3::json)' : 'SELECT * FROM manual_ingest_batch($1::jsonb, $2::jsonb)',
+        values: v,
+      }),
+    ),
+  );
   await r.client.query('COMMIT');
   r.wallMs += performance.now() - started;
   r.ticks += r.cpuTicks() - ticks;
-  r.notCreated += rows.filter((x) => x.kind !== 'created' && x.kind !== 'audit').length;
+  for (const { rows } of answers) r.notCreated += rows.filter((x) => x.kind !== 'created' && x.kind !== 'audit').length;
 }
 
 // VARIANTS=a.sql,b.sql (`-` for the migrations alone): one database each, their batches

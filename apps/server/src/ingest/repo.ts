@@ -3,6 +3,7 @@ import { GroupCommit } from './group-commit';
 import type { PartStream } from './pipeline';
 import { failuresOf, openRecordStream } from './record-stream';
 import { CommitOutcomeUnknown, recordError } from './record-errors';
+import { studyQidoText } from './study-qido-text';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
 
 /** One instance for manual_ingest_batch: the rows to upsert, who sent it, and its request. */
@@ -12,7 +13,8 @@ interface RecordItem {
   site: string | null;
   actor: string;
   patient: InstanceRecord['patient'];
-  study: Omit<InstanceRecord['study'], 'studyDateValue'> & { studyDateValue: string | null };
+  /** `qidoJson`: the new study's stored QIDO-RS text (study-qido-text.ts), on the first item of its study. */
+  study: Omit<InstanceRecord['study'], 'studyDateValue'> & { studyDateValue: string | null; qidoJson?: string };
   series: InstanceRecord['series'];
   /** Without its metadata, which travels in manual_ingest_batch's own parameter (writeBatch). */
   instance: Omit<InstanceRecord['instance'], 'metadata'>;
@@ -248,6 +250,13 @@ export class IngestRepo {
     // A stable lock order (patient, study, series) across batches of different processes keeps
     // them from deadlocking each other; results are mapped back to the callers' order.
     const order = items.map((_, i) => i).sort((a, b) => compareLockOrder(items[a]!, items[b]!));
+    // The study's stored QIDO-RS text, should this call create it: once per study (its first item;
+    // a study created by another item gets it from its insert trigger).
+    order.forEach((i, k) => {
+      const item = items[i]!;
+      const prev = k > 0 ? items[order[k - 1]!]! : undefined;
+      if (prev?.practice !== item.practice || prev.study.studyInstanceUid !== item.study.studyInstanceUid) item.study.qidoJson = studyQidoText(item);
+    });
     const { rows } = await db.query<BatchRow>({
       name: 'ingest_batch',
       // The instances' metadata as one JSON array in the items' order, joined from their texts: stored
