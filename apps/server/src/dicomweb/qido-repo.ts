@@ -15,8 +15,10 @@ export interface QidoPage {
 
 /**
  * Study searches that return exactly the default attributes (most study lists: PatientName, dates,
- * modalities, IDs) are answered from `study.qido_json`, the text a trigger keeps for each study
- * (migration *_study_qido_json): no per-request JSON writing, no join to the patient.
+ * modalities, IDs) are answered from `study.qido_json`, the text each study keeps (written by ingest
+ * with a new study, ingest/study-qido-text.ts, and rewritten by triggers on every later change;
+ * migrations *_study_qido_json, *_ingest_study_qido_text_given): no per-request JSON writing, no
+ * join to the patient.
  */
 function usesStoredStudyJson(q: QidoQuery): boolean {
   const defaults = DEFAULT_TAGS.study;
