@@ -30,7 +30,7 @@ import { readFileSync } from 'node:fs';
 import { createApiToken, createDb, createPractice } from '@vetpacs/db';
 import { migrate } from '@vetpacs/db/migrate';
 import { createDatabaseIfMissing, dropDatabase, withDatabase } from '@vetpacs/devservices';
-import { type StudyQidoSource, studyQidoText } from '../../apps/server/src/ingest/study-qido-text';
+import { studyQidoText } from '../../apps/server/src/ingest/study-qido-text';
 
 const instances = Number(process.env.INSTANCES ?? 5000);
 const batch = Number(process.env.BATCH ?? 10);
@@ -55,17 +55,25 @@ function itemOf(k: number, practice: string, token: string) {
   const p = k % Math.max(1, Math.floor(instances / 3));
   const root = `1.2.826.0.1.3680043.8.498.${k}`;
   const sop = `${root}.3`;
+  const patient = {
+    patientId: `PID${p}`, issuer: '', rawPatientName: `Owner${p}^Pet${p}`, petName: `Pet${p}`, ownerName: `Owner${p}`,
+    ownerFamilyName: `Owner${p}`, speciesDescription: 'Canine', breedRegistration: [], neutered: 'UNKNOWN', searchText: `pet${p} owner${p}`,
+    sex: null, birthDate: null,
+  };
+  const study = {
+    studyInstanceUid: `${root}.1`, studyDate: '20240101', studyDateValue: '2024-01-01', studyTime: '101010', accessionNumber: `A${k}`,
+    studyDescription: 'Thorax', referringPhysician: null, studyId: null,
+  };
+  const series = { seriesInstanceUid: `${root}.2`, modality: ['DX', 'CR', 'US'][k % 3]!, seriesNumber: 1 };
   return {
     req: 0,
     practice,
     site: null,
     actor: `api_token:${token}`,
-    patient: {
-      patientId: `PID${p}`, issuer: '', rawPatientName: `Owner${p}^Pet${p}`, petName: `Pet${p}`, ownerName: `Owner${p}`,
-      ownerFamilyName: `Owner${p}`, speciesDescription: 'Canine', breedRegistration: [], neutered: 'UNKNOWN', searchText: `pet${p} owner${p}`,
-    },
-    study: { studyInstanceUid: `${root}.1`, studyDate: '20240101', studyDateValue: '2024-01-01', studyTime: '101010', accessionNumber: `A${k}`, studyDescription: 'Thorax' } as Record<string, unknown>,
-    series: { seriesInstanceUid: `${root}.2`, modality: ['DX', 'CR', 'US'][k % 3], seriesNumber: 1 },
+    patient,
+    // Each item is a new study: its stored QIDO-RS text goes with it, as IngestRepo.writeBatch sends it.
+    study: { ...study, qidoJson: studyQidoText({ study, series, patient }) },
+    series,
     instance: {
       sopInstanceUid: sop, sopClassUid: '1.2.840.10008.5.1.4.1.1.1.1', instanceNumber: 1, transferSyntaxUid: '1.2.840.10008.1.2.1',
       byteSize: 9384, sha256: randomBytes(32).toString('hex'), objectKey: `practices/${practice}/originals/abc/${sop}.dcm`,
@@ -82,8 +90,6 @@ function syntheticBatches(practice: string, token: string): Batch[] {
   const batches: Batch[] = [];
   for (let k = 0; k < instances; k += batch) {
     const items = Array.from({ length: Math.min(batch, instances - k) }, (_, j) => itemOf(k + j, practice, token));
-    // Each new study's stored QIDO-RS text, as IngestRepo.writeBatch sends it.
-    for (const item of items) item.study.qidoJson = studyQidoText(item as unknown as StudyQidoSource);
     // IngestRepo's lock order: patient, then study.
     items.sort((a, b) => (a.patient.patientId + a.study.studyInstanceUid < b.patient.patientId + b.study.studyInstanceUid ? -1 : 1));
     const request = {

@@ -29,10 +29,23 @@ describe('stored QIDO-RS text of studies created by ingest', () => {
     await server.close();
   });
 
+  /** Runs `fn` with the study's insert trigger off: a stored text then can only be ingest's. */
+  const withoutInsertTrigger = async (fn: () => Promise<void>) => {
+    const db = server.deps.db;
+    await db.$executeRawUnsafe('ALTER TABLE study DISABLE TRIGGER manual_study_qido_json_insert');
+    try {
+      await fn();
+    } finally {
+      await db.$executeRawUnsafe('ALTER TABLE study ENABLE TRIGGER manual_study_qido_json_insert');
+    }
+  };
+
   it('is the text manual_qido_study_json writes, for every study STOW-RS creates', async () => {
     const db = server.deps.db;
     const files = studies.map((o, k) => ({ body: makeDicom({ seed: 9700 + k, ...o }) }));
-    expect((await stowParts(server, practice.bearer, files)).status).toBe(200);
+    await withoutInsertTrigger(async () => {
+      expect((await stowParts(server, practice.bearer, files)).status).toBe(200);
+    });
     const rows = await db.$queryRawUnsafe<{ uid: string; stored: string | null; computed: string }[]>(
       `SELECT st.study_instance_uid AS uid, st.qido_json AS stored, manual_qido_study_json(st, p) AS computed
          FROM study st JOIN patient p ON p.id = st.patient_ref_id WHERE st.practice_id = $1::uuid`,
@@ -47,13 +60,10 @@ describe('stored QIDO-RS text of studies created by ingest', () => {
 
   it('comes from ingest, not from the insert trigger (which still fills a study inserted without it)', async () => {
     const db = server.deps.db;
-    await db.$executeRawUnsafe('ALTER TABLE study DISABLE TRIGGER manual_study_qido_json_insert');
-    try {
-      const file = makeDicom({ seed: 9800, patientName: 'Trigger^Off=トリガー', patientId: 'Q-9', studyDescription: 'no "trigger"' });
+    const file = makeDicom({ seed: 9800, patientName: 'Trigger^Off=トリガー', patientId: 'Q-9', studyDescription: 'no "trigger"' });
+    await withoutInsertTrigger(async () => {
       expect((await stowParts(server, practice.bearer, [{ body: file }])).status).toBe(200);
-    } finally {
-      await db.$executeRawUnsafe('ALTER TABLE study ENABLE TRIGGER manual_study_qido_json_insert');
-    }
+    });
     const [row] = await db.$queryRawUnsafe<{ stored: string | null; computed: string }[]>(
       `SELECT st.qido_json AS stored, manual_qido_study_json(st, p) AS computed
          FROM study st JOIN patient p ON p.id = st.patient_ref_id WHERE st.practice_id = $1::uuid AND p.patient_id = 'Q-9'`,

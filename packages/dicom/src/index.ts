@@ -11,6 +11,7 @@ export {
   type DicomJsonPersonName,
   type DicomJsonSource,
   datasetToDicomJson,
+  dicomJsonPersonName,
 } from './json/dicom-json';
 export { extractInstance, extractSeries, extractStudy, type InstanceInfo, type SeriesInfo, type StudyInfo } from './model/extract';
 export { type AttrKey, decoderOf, elementOf, readFirst, readItems, readNumber, readString, readStrings, valueBytes } from './parse/attributes';

@@ -26,16 +26,6 @@ const makeStore = (over: { prefix?: string; bucket?: string; endpoint?: string }
     prefix: over.prefix ?? prefix,
   });
 
-/** A client set up as the store's (no default checksums), for streamUpload called directly. */
-const uploadClient = () =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
-
 describeObjectStoreContract('s3', () => makeStore(), {
   onMemoryReport: (r) => console.info(`[s3] 200 MB ${r.phase}: RSS ${r.baselineMb} → ${r.peakMb} MB (growth ${r.growthMb} MB)`),
 });
@@ -83,14 +73,30 @@ describe('S3ObjectStore specifics', () => {
   });
 
   const PART_SIZE = 5 * 1024 * 1024;
-  /** streamUpload as the store calls it (5 MiB parts, `buffers`), under this file's prefix. */
-  const putWith = (client: S3Client, buffers: PartBuffers) => (key: string, body: PutBody) =>
-    streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/${key}`, key, body, opts: {}, partSize: PART_SIZE, queueSize: 2, buffers });
+  type Put = (key: string, body: PutBody) => ReturnType<typeof streamUpload>;
+  /**
+   * Runs `fn` with streamUpload as the store calls it (5 MiB parts, `buffers`, a client set up as
+   * the store's: no default checksums), under this file's prefix.
+   */
+  const withPut = async (buffers: PartBuffers, fn: (put: Put) => Promise<void>) => {
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    try {
+      await fn((key, body) => streamUpload({ client, bucket: s3.bucket, s3Key: `${prefix}/${key}`, key, body, opts: {}, partSize: PART_SIZE, queueSize: 2, buffers }));
+    } finally {
+      client.destroy();
+    }
+  };
   /**
    * Starts a put whose uploader sends 2 MB (over 1 MB, so it takes a part buffer: the only one
    * here) and then nothing more; `end` makes it fail and checks that every buffer came back.
    */
-  const stalledPut = async (put: ReturnType<typeof putWith>, buffers: PartBuffers, key: string) => {
+  const stalledPut = async (put: Put, buffers: PartBuffers, key: string) => {
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(2 * 1024 * 1024, 1));
     const held = put(key, body);
@@ -126,9 +132,7 @@ describe('S3ObjectStore specifics', () => {
         return taken instanceof Promise ? taken.then(note) : note(taken);
       }
     })(PART_SIZE, PART_SIZE);
-    const client = uploadClient();
-    try {
-      const put = putWith(client, buffers);
+    await withPut(buffers, async (put) => {
       const upload = (name: string, size: number, failAfter?: number) => {
         const src = patternStream(size, { chunkSize: 65_536, failAfter });
         return { done: put(`budget/${name}`, src.stream), produced: src.produced };
@@ -147,9 +151,7 @@ describe('S3ObjectStore specifics', () => {
       expect(buffers.inUse).toBe(0);
       // One buffer of the part size served every part of every put.
       expect(allocated).toBe(1);
-    } finally {
-      client.destroy();
-    }
+    });
     // A byte never given back would leave the next put waiting forever: fail instead of hanging.
   }, 60_000);
 
@@ -157,26 +159,20 @@ describe('S3ObjectStore specifics', () => {
   // puts get buffers beyond the budget instead of waiting for it.
   it('lets other puts through when a put that holds the only part buffer stalls', async () => {
     const buffers = new PartBuffers(PART_SIZE, PART_SIZE, 100);
-    const client = uploadClient();
-    try {
-      const put = putWith(client, buffers);
+    await withPut(buffers, async (put) => {
       const stalled = await stalledPut(put, buffers, 'stall/held');
       const src = patternStream(3 * 1024 * 1024, { chunkSize: 65_536 });
       const other = await put('stall/other', src.stream);
       expect(other).toEqual(await src.produced);
       await stalled.end();
-    } finally {
-      client.destroy();
-    }
+    });
   }, 60_000);
 
   // Ingest puts a tiny instance as the chunks it already holds: it must not take (or wait for) an
   // 8 MB part buffer, or three such puts at a time would be all a store could run.
   it('sends objects under 1 MB without a part buffer, so small puts never wait for one', async () => {
     const buffers = new PartBuffers(PART_SIZE, PART_SIZE); // no longest wait: a taker would wait for good
-    const client = uploadClient();
-    try {
-      const put = putWith(client, buffers);
+    await withPut(buffers, async (put) => {
       const stalled = await stalledPut(put, buffers, 'small/held');
       const chunks = [Buffer.from('DICM'), Buffer.alloc(10_000, 7)];
       const fromChunks = await put('small/chunks', chunks);
@@ -186,9 +182,7 @@ describe('S3ObjectStore specifics', () => {
       expect(await rawSha256(`${prefix}/small/streamed`)).toEqual(await src.produced);
       expect(streamed).toEqual(await src.produced);
       await stalled.end();
-    } finally {
-      client.destroy();
-    }
+    });
   }, 60_000);
 
   it('keeps objects under the configured prefix and isolates stores with other prefixes', async () => {

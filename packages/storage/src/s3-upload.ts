@@ -120,7 +120,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
     // An array body is already an iterable of its chunks. A Buffer under a part is small too: it
     // goes up as it is, without a copy into a part buffer.
     const source: AsyncIterable<Buffer | string> | Iterable<Buffer> = Buffer.isBuffer(p.body) ? [p.body] : p.body;
-    const small = Buffer.isBuffer(p.body) ? partSize - 1 : SMALL_OBJECT_BYTES;
+    const smallUpTo = Buffer.isBuffer(p.body) ? partSize - 1 : SMALL_OBJECT_BYTES;
     for await (const chunk of source) {
       signal?.throwIfAborted();
       if (partFailure) throw partFailure;
@@ -129,7 +129,7 @@ export async function streamUpload(p: StreamUploadParams): Promise<{ size: numbe
       if (opts.expectedSize !== undefined && digest.size > opts.expectedSize) {
         throw new SizeExceededError(opts.expectedSize, digest.size);
       }
-      if (head.small && head.bytes + buf.length <= small) {
+      if (head.small && head.bytes + buf.length <= smallUpTo) {
         // Still small: kept as it came (see SMALL_OBJECT_BYTES).
         head.chunks.push(buf);
         head.bytes += buf.length;

@@ -1,3 +1,4 @@
+import { dicomJsonPersonName } from '@vetpacs/dicom';
 import { BULK_ROOT_PLACEHOLDER } from './record';
 import type { InstanceRecord } from './types';
 
@@ -29,6 +30,7 @@ export function studyQidoText(item: StudyQidoSource): string {
     text('00080030', 'TM', st.studyTime),
     text('00080050', 'SH', st.accessionNumber),
     '"00080056":{"vr":"CS","Value":["ONLINE"]}',
+    // ModalitiesInStudy is the array the insert builds: empty only without a modality ('' is a value).
     series.modality == null ? '"00080061":{"vr":"CS"}' : `"00080061":{"vr":"CS","Value":[${JSON.stringify(series.modality)}]}`,
     personName('00080090', st.referringPhysician),
     text('00081030', 'LO', st.studyDescription),
@@ -50,11 +52,7 @@ function text(tag: string, vr: string, value: string | null | undefined): string
   return !value ? `"${tag}":{"vr":"${vr}"}` : `"${tag}":{"vr":"${vr}","Value":[${JSON.stringify(value)}]}`;
 }
 
-/** PN: `Alphabetic=Ideographic=Phonetic`, empty groups left out (PS3.18 §F.2.2), as the SQL writes it. */
+/** PN: the value's non-empty name groups (PS3.18 §F.2.2), or zero-length when empty, as the SQL writes it. */
 function personName(tag: string, value: string | null | undefined): string {
-  if (!value) return `"${tag}":{"vr":"PN"}`;
-  if (!value.includes('=')) return `"${tag}":{"vr":"PN","Value":[{"Alphabetic":${JSON.stringify(value)}}]}`;
-  const [a, i, ph] = value.split('=');
-  const groups = [['Alphabetic', a], ['Ideographic', i], ['Phonetic', ph]].filter(([, v]) => v);
-  return `"${tag}":{"vr":"PN","Value":[{${groups.map(([k, v]) => `"${k}":${JSON.stringify(v)}`).join(',')}}]}`;
+  return !value ? `"${tag}":{"vr":"PN"}` : `"${tag}":{"vr":"PN","Value":[${JSON.stringify(dicomJsonPersonName(value))}]}`;
 }

@@ -140,14 +140,15 @@ function element(
 function stringElement(vr: string, text: string): DicomJsonElement {
   const values = splitStringValues(text, vr);
   if (values.length === 0 || values.every((v) => v === null)) return { vr };
-  if (vr === 'PN') return { vr, Value: values.map((v) => (v === null ? null : personName(v))) };
+  if (vr === 'PN') return { vr, Value: values.map((v) => (v === null ? null : dicomJsonPersonName(v))) };
   if (vr === 'IS' || vr === 'DS') {
     return { vr, Value: values.map((v) => (v === null ? null : Number.isFinite(Number(v)) ? Number(v) : v)) };
   }
   return { vr, Value: values };
 }
 
-function personName(v: string): DicomJsonPersonName {
+/** A PN value's DICOM JSON (PS3.18 §F.2.2): its non-empty `Alphabetic=Ideographic=Phonetic` groups. */
+export function dicomJsonPersonName(v: string): DicomJsonPersonName {
   const [a, i, p] = v.split('=');
   const pn: DicomJsonPersonName = {};
   if (a) pn.Alphabetic = a;
