@@ -11,7 +11,8 @@
 # server and per backend their schedstat (CPU ns, ns waiting for a CPU, time slices).
 # EXTRA_SQL=file: run on the fresh database before the run (a variant of a function, an index…).
 # WORKLOADS=dx: only these workloads of the dataset. WARM_DATA=dir: that dataset goes once through
-# the same server into a second practice before the measured run (a process that has served it).
+# the same server into a second practice before the measured run (a process that has served it);
+# KILL_BACKENDS=1 then ends its Postgres connections, so the measured run starts on new backends.
 # Do not delete the runs' files between pairs: on a filesystem without a journal, ext4's inode
 # allocator then skips the recently deleted inodes one by one for minutes, and the writer threads'
 # CPU grows fourfold (docs/benchmarks.md, 2026-12-05 12:18). Delete them all at the end, and start
@@ -40,6 +41,7 @@ if [ -n "${WARM_DATA:-}" ]; then
   /usr/bin/python3 "$BENCH/bench_dicomweb.py" --base "$BASE" --dataset "$WARM_DATA" --concurrency "$C" --batch-size 10 --phases stow \
     --header "Authorization: Bearer $TOKEN2" --label "$TAG-warm-up" --out "$RESULTS/$TAG-warm-up.json" >/dev/null 2>"$RESULTS/$TAG-warm-up.log" || echo "warm-up failed"
 fi
+[ -n "${KILL_BACKENDS:-}" ] && psql -qAt -U postgres -h 127.0.0.1 postgres -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = '$db' and pid <> pg_backend_pid()"
 sleep "${SETTLE:-3}"
 # Per thread (by name) of the server, its Postgres backends (pg), Redis and the machine, before and after.
 snapshot() {

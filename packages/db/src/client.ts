@@ -14,6 +14,12 @@ export interface CreateDbOptions {
   logQueries?: boolean;
   /** End idle connections so a short-lived process can exit without calling close(). */
   allowExitOnIdle?: boolean;
+  /**
+   * Told when an idle pooled connection is lost (Postgres restarted, the connection terminated by an
+   * administrator or a failover). The pool has already dropped it; the next query opens another.
+   * Default: one line on stderr.
+   */
+  onIdleConnectionLost?: (err: Error) => void;
 }
 
 /** The application's database client: a Prisma client plus `close()`, which ends its pool. */
@@ -38,6 +44,10 @@ export function createDb(databaseUrl: string, opts: CreateDbOptions = {}): Db {
     max: opts.maxConnections ?? 10,
     allowExitOnIdle: opts.allowExitOnIdle ?? false,
   });
+  // pg emits an idle connection's error on its pool, and an 'error' event without a listener ends
+  // the process: without this, terminating the server's idle connections crashed it.
+  const lost = opts.onIdleConnectionLost ?? ((err: Error) => console.warn(`database: idle connection lost (${err.message})`));
+  pool.on('error', lost);
   const prisma = new PrismaClient({
     adapter: new PrismaPg(pool),
     // Not 'error': failed queries are thrown to the caller, which decides whether they matter
@@ -63,7 +73,10 @@ export function createDb(databaseUrl: string, opts: CreateDbOptions = {}): Db {
  */
 export function createPipelinePool(db: Db, opts: { max: number; applicationName: string }): pg.Pool {
   // application_name: pg_stat_activity tells these connections from the main pool's.
-  return new pg.Pool({ ...db.pool.options, pipeline: true, max: opts.max, application_name: opts.applicationName } as pg.PoolConfig);
+  const pool = new pg.Pool({ ...db.pool.options, pipeline: true, max: opts.max, application_name: opts.applicationName } as pg.PoolConfig);
+  // A lost idle connection is reported as the main pool's are (createDb), instead of ending the process.
+  pool.on('error', (err) => db.pool.emit('error', err));
+  return pool;
 }
 
 export type PoolClient = pg.PoolClient;

@@ -7,6 +7,8 @@ import type { IngestContext, InstanceRecord, PartResult } from './types';
 let db: Db;
 let repo: IngestRepo;
 let ctx: () => IngestContext;
+/** Idle connections the pools reported lost (createDb's onIdleConnectionLost). */
+const lost: Error[] = [];
 
 function deferred() {
   let resolve!: () => void;
@@ -59,7 +61,7 @@ async function openTransactions(n: number, settled: Promise<unknown>): Promise<'
 }
 
 beforeAll(async () => {
-  db = createDb(inject('databaseUrl'), { maxConnections: 6 });
+  db = createDb(inject('databaseUrl'), { maxConnections: 6, onIdleConnectionLost: (err) => lost.push(err) });
   const practice = await createPractice(db, { name: 'Repo', slug: `repo-${randomUUID().slice(0, 8)}` }, { type: 'CLI', id: 'test' });
   await createApiToken(db, practice.id, { name: 't', role: 'VET' }, { type: 'CLI', id: 'test' });
   const token = await db.apiToken.findFirstOrThrow({ where: { practiceId: practice.id } });
@@ -148,6 +150,32 @@ describe('IngestRepo record streams', () => {
     const again = repo.openStream(ctx());
     expect(again).toBeDefined();
     await again!.close([], false);
+  });
+
+  it('survives the loss of every idle connection of both pools (a Postgres restart), then streams again', async () => {
+    const first = repo.openStream(ctx())!;
+    first.add(record(), Promise.resolve());
+    await first.close([], true); // its connection now waits in the pipeline pool
+    // Every other connection of this database goes, as in a Postgres restart: the stream's idle one,
+    // the lane's and the main pool's. An idle connection's error is emitted on its pool; unheard,
+    // it ended the process.
+    const killed = await db.$queryRaw<{ pid: number }[]>`
+      SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+    expect(killed.length).toBeGreaterThan(0);
+    for (;;) {
+      const left = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(${killed.map((k) => k.pid)})`;
+      if (Number(left[0]?.count) === 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(lost.some((e) => /terminat/i.test(e.message))).toBe(true);
+    const again = repo.openStream(ctx())!;
+    const rec = record();
+    again.add(rec, Promise.resolve());
+    const result = await again.close([], true);
+    expect(result.outcomes[0]).toMatchObject({ kind: 'created' });
+    expect(await visible(rec)).toBe(true);
   });
 
   it('offers no stream while another is open or a batch is being written', async () => {
