@@ -31,9 +31,21 @@ mkdir -p "$RESULTS"
 # inodes deleted in the last 60–300 s when it allocates new ones (recently_deleted), so deleting a
 # run's thousands of files right before the next run slows that run's file creation. run_orthanc.sh
 # deletes only directories under /tmp, so both live under /var/tmp here.
+# The same effect at the start: a run started within minutes of the previous run's clean-up had its
+# first server (ours) create files among thousands of just-deleted inodes (our server's CPU for the
+# same `many` work 6.2 s in round 1 against 3.05 s later; docs/benchmarks.md, 2026-12-06 01:05). So
+# each run stamps its clean-up, and the next one waits until 5 minutes have passed since.
+CLEANED=/var/tmp/vetpacs-ingest-bench.cleaned
+if [ -e "$CLEANED" ]; then
+  wait_s=$(( $(stat -c %Y "$CLEANED") + ${CLEANUP_QUIET:-300} - $(date +%s) ))
+  if [ "$wait_s" -gt 0 ]; then
+    echo "waiting ${wait_s} s: the previous run deleted its files less than 5 minutes ago (ext4's recently deleted inodes)"
+    sleep "$wait_s"
+  fi
+fi
 WORK=$(mktemp -d /var/tmp/vetpacs-ingest-bench.XXXXXX)
 chmod 755 "$WORK"   # the PostgreSQL of run_orthanc.sh runs as user postgres
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"; touch "$CLEANED"' EXIT
 export BENCH_TMP="$WORK" BENCH_KEEP_FILES=1
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 pnpm --filter @vetpacs/server build >/dev/null   # the server runs bundled, as `npm start` runs it
