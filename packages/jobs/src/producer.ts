@@ -4,16 +4,34 @@ import { dedupIdOf, JOBS, type JobName, type JobPayload, QUEUES, type QueueName 
 /** A job to add later (e.g. collected during a request and added in one batch). */
 export type PendingJob = { [N in JobName]: { name: N; payload: JobPayload<N> } }[JobName];
 
+/** Options for {@link JobProducer}. */
+export interface JobProducerOptions {
+  /**
+   * Told when a queue's Redis connection fails (Redis down or restarting); the queue reconnects by
+   * itself. Default: one line on stderr.
+   */
+  onError?: (err: Error, queue: QueueName) => void;
+}
+
+const reportToStderr = (err: Error, queue: QueueName) => console.warn(`jobs: queue ${queue}: ${err.message}`);
+
 /** Enqueues registry jobs with validated payloads and deterministic job ids. */
 export class JobProducer {
   private readonly queues = new Map<QueueName, Queue>();
 
-  constructor(private readonly connection: ConnectionOptions, private readonly prefix?: string) {}
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly prefix?: string,
+    private readonly opts: JobProducerOptions = {},
+  ) {}
 
   queue(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // Without a listener BullMQ prints each connection error's whole stack with console.error.
+      const onError = this.opts.onError ?? reportToStderr;
+      q.on('error', (err) => onError(err, name));
       this.queues.set(name, q);
     }
     return q;

@@ -29,3 +29,19 @@ describe('JobProducer coalescing cache (real Redis)', () => {
     expect(await queue.getJobCountByTypes('delayed', 'waiting')).toBe(before + 1);
   });
 });
+
+describe('JobProducer when Redis is unreachable', () => {
+  it('reports the queue connection error to onError (not as a raw stack on stderr)', async () => {
+    let report!: (r: { err: Error; queue: string }) => void;
+    const reported = new Promise<{ err: Error; queue: string }>((resolve) => (report = resolve));
+    // Port 1 on loopback: nothing listens there, so every connection attempt is refused.
+    const producer = new JobProducer(redisConnectionOptions('redis://127.0.0.1:1'), 'unreachable', {
+      onError: (err, queue) => report({ err, queue }),
+    });
+    producer.queue(JOBS['series.metadata'].queue);
+    const { err, queue } = await reported;
+    expect(queue).toBe(JOBS['series.metadata'].queue);
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    await producer.close();
+  });
+});
