@@ -85,21 +85,31 @@ async function instanceRowsWrittenUncommitted(): Promise<void> {
   }
 }
 
+/**
+ * Terminates this database's other backends (only those of `applicationName`, if given) and waits
+ * (without a clock) until they are gone, then one more turn of the event loop, so that the pools
+ * have read their connections' end. Returns how many it terminated.
+ */
+async function terminateBackends(applicationName?: string): Promise<number> {
+  const killed = await db.$queryRaw<{ pid: number }[]>`
+    SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND (${applicationName ?? null}::text IS NULL OR application_name = ${applicationName ?? null}::text)`;
+  for (;;) {
+    const left = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(${killed.map((k) => k.pid)})`;
+    if (Number(left[0]?.count) === 0) break;
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setImmediate(r));
+  return killed.length;
+}
+
 describe('IngestRepo group-commit lane', () => {
   it('writes on a new connection after its own was lost between batches', async () => {
     const first = record();
     await repo.writePart({ ctx: ctx(), records: [first], durable: [Promise.resolve()], receipts: [], audit: true });
     // The lane's connection goes (as in a Postgres restart or a network cut) while it waits for work.
-    const killed = await db.$queryRaw<{ pid: number }[]>`
-      SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
-       WHERE datname = current_database() AND application_name = ${INGEST_CONNECTIONS.applicationName}`;
-    expect(killed.length).toBeGreaterThan(0);
-    for (;;) {
-      const left = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(${killed.map((k) => k.pid)})`;
-      if (Number(left[0]?.count) === 0) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    await new Promise((r) => setImmediate(r));
+    expect(await terminateBackends(INGEST_CONNECTIONS.applicationName)).toBeGreaterThan(0);
     const second = record();
     const result = await repo.writePart({ ctx: ctx(), records: [second], durable: [Promise.resolve()], receipts: [], audit: true });
     expect(result.outcomes[0]).toMatchObject({ kind: 'created' });
@@ -159,16 +169,7 @@ describe('IngestRepo record streams', () => {
     // Every other connection of this database goes, as in a Postgres restart: the stream's idle one,
     // the lane's and the main pool's. An idle connection's error is emitted on its pool; unheard,
     // it ended the process.
-    const killed = await db.$queryRaw<{ pid: number }[]>`
-      SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid()`;
-    expect(killed.length).toBeGreaterThan(0);
-    for (;;) {
-      const left = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(${killed.map((k) => k.pid)})`;
-      if (Number(left[0]?.count) === 0) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    await new Promise((r) => setImmediate(r));
+    expect(await terminateBackends()).toBeGreaterThan(0);
     expect(lost.some((e) => /terminat/i.test(e.message))).toBe(true);
     const again = repo.openStream(ctx())!;
     const rec = record();
