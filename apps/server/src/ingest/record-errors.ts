@@ -13,13 +13,17 @@ export class RetryableRecordError extends Error {
 
 /**
  * A COMMIT whose answer never came (the connection broke while it was in flight): the rows may or
- * may not be in the database. Nothing that the batch's records refer to may be deleted then — the
- * objects stay, and an unindexed one is reported by the integrity scrub — and the records must not
- * be written again: a committed record written again reads as a duplicate of itself, whose "new
- * copy" (the same object) would be deleted.
+ * may not be in the database. Nothing that the batch's records refer to may be deleted then, and
+ * the records must not be written again: a committed record written again reads as a duplicate of
+ * itself, whose "new copy" (the same object) would be deleted. `xid`: the transaction's id, which
+ * Postgres can later tell the outcome of (UncommittedObjects removes the objects of one that rolled
+ * back; without it they stay for the integrity scrub to report).
  */
 export class CommitOutcomeUnknown extends Error {
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    readonly xid?: string,
+  ) {
     super(`the database did not confirm the commit: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'CommitOutcomeUnknown';
   }

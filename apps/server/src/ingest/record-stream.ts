@@ -6,6 +6,20 @@ import type { IngestContext, InstanceReceipt, InstanceRecord, PartResult, Reques
 /** Writes parts in one call on `client` (IngestRepo's manual_ingest_batch call). */
 export type BatchWriter = (client: PoolClient, parts: RequestPart[]) => Promise<PartResult[]>;
 
+/**
+ * The id of the transaction just begun on `client` (pipelined behind its BEGIN: no round trip of
+ * its own), for telling a COMMIT's outcome later if its answer is lost (CommitOutcomeUnknown);
+ * undefined if it could not be read.
+ */
+export function transactionId(client: PoolClient | Promise<PoolClient>): Promise<string | undefined> {
+  const ask = (c: PoolClient) => c.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+  // A client at hand is asked at once, so the query goes right behind the BEGIN sent before it.
+  return (client instanceof Promise ? client.then(ask) : ask(client)).then(
+    (r) => r.rows[0]?.xid,
+    () => undefined,
+  );
+}
+
 /** Per record, the error of its object write still in flight, once they have all settled. */
 export async function failuresOf(durable: RequestPart['durable']): Promise<(Error | undefined)[]> {
   if (!durable) return [];
@@ -28,6 +42,7 @@ export function openRecordStream(client: Promise<PoolClient>, ctx: IngestContext
   // Callbacks on one promise run in the order they were added: BEGIN first, then each chunk.
   const begun = client.then((c) => c.query('BEGIN'));
   begun.catch(() => {}); // awaited in close
+  const xid = transactionId(client);
   const calls: Promise<PartResult[]>[] = [];
   const durable: (Promise<unknown> | undefined)[] = [];
   let unsent: InstanceRecord[] = [];
@@ -61,8 +76,8 @@ export function openRecordStream(client: Promise<PoolClient>, ctx: IngestContext
         // A row never refers to an object a crash could lose: commit only once all are durable.
         const failed = (await failuresOf(durable)).find((f) => f !== undefined);
         if (failed) throw failed;
-        await c.query('COMMIT').catch((err: unknown) => {
-          throw new CommitOutcomeUnknown(err);
+        await c.query('COMMIT').catch(async (err: unknown) => {
+          throw new CommitOutcomeUnknown(err, await xid);
         });
         done(c);
         return { outcomes: results.flatMap((r) => r.outcomes), audited: results.some((r) => r.audited) };

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createApiToken, createDb, createPractice, type Db } from '@vetpacs/db';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CommitOutcomeUnknown } from './record-errors';
 import { INGEST_CONNECTIONS, IngestRepo } from './repo';
 import type { IngestContext, InstanceRecord, PartResult } from './types';
 
@@ -114,6 +115,61 @@ describe('IngestRepo group-commit lane', () => {
     const result = await repo.writePart({ ctx: ctx(), records: [second], durable: [Promise.resolve()], receipts: [], audit: true });
     expect(result.outcomes[0]).toMatchObject({ kind: 'created' });
     expect(await visible(second)).toBe(true);
+  });
+});
+
+describe('IngestRepo when a COMMIT is lost', () => {
+  /** Waits until the rows are written and the transaction waits for `object`, then cuts the connection. */
+  async function loseTheCommit(writing: Promise<unknown>, object: ReturnType<typeof deferred>): Promise<CommitOutcomeUnknown> {
+    expect(await openTransactions(1, writing)).toBe('open');
+    expect(await terminateBackends(INGEST_CONNECTIONS.applicationName)).toBeGreaterThan(0);
+    object.resolve(); // the COMMIT now goes to a connection that is gone
+    const err = await writing.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CommitOutcomeUnknown);
+    return err as CommitOutcomeUnknown;
+  }
+
+  it("a record stream's error names its transaction, whose outcome Postgres then tells", async () => {
+    const stream = repo.openStream(ctx())!;
+    const rec = record();
+    const object = deferred();
+    stream.add(rec, object.promise);
+    const err = await loseTheCommit(stream.close([], true), object);
+    expect(err.xid).toMatch(/^\d+$/);
+    expect(await repo.transactionStatus(err.xid!)).toBe('aborted');
+    expect(await visible(rec)).toBe(false);
+  });
+
+  it("a group-commit batch's error names its transaction too", async () => {
+    const rec = record();
+    const object = deferred();
+    const err = await loseTheCommit(repo.writePart({ ctx: ctx(), records: [rec], durable: [object.promise], receipts: [], audit: true }), object);
+    expect(await repo.transactionStatus(err.xid!)).toBe('aborted');
+    expect(await visible(rec)).toBe(false);
+  });
+
+  it('tells committed, rolled-back and running transactions apart', async () => {
+    const xidOf = async (c: { query: (q: string) => Promise<{ rows: { xid: string }[] }> }) => {
+      await c.query('BEGIN');
+      return (await c.query('SELECT pg_current_xact_id()::text AS xid')).rows[0]!.xid;
+    };
+    const c = await db.pool.connect();
+    try {
+      const committed = await xidOf(c);
+      await c.query('COMMIT');
+      const rolledBack = await xidOf(c);
+      await c.query('ROLLBACK');
+      const running = await xidOf(c);
+      expect(await repo.transactionStatus(committed)).toBe('committed');
+      expect(await repo.transactionStatus(rolledBack)).toBe('aborted');
+      expect(await repo.transactionStatus(running)).toBe('in progress');
+      await c.query('ROLLBACK');
+    } finally {
+      c.release();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { createPipelinePool, type Db, type PatientNameStyle, type PoolClient, type Prisma, recordAudit, resolvePatientNameStyle } from '@vetpacs/db';
 import { GroupCommit } from './group-commit';
 import type { PartStream } from './pipeline';
-import { failuresOf, openRecordStream } from './record-stream';
+import { failuresOf, openRecordStream, transactionId } from './record-stream';
 import { CommitOutcomeUnknown, recordError } from './record-errors';
 import { studyQidoText } from './study-qido-text';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
@@ -149,6 +149,7 @@ export class IngestRepo {
         // Pipelined: BEGIN travels with the batch's call instead of costing a round trip.
         const begun = client.query('BEGIN');
         begun.catch(() => {}); // awaited below
+        const xid = transactionId(client);
         const written = await this.writeBatch(client, current.map((c) => c.part));
         await begun;
         const failures = await Promise.all(current.map((c) => failuresOf(c.part.durable)));
@@ -157,8 +158,8 @@ export class IngestRepo {
           const committed = client.query('COMMIT');
           // The next batch's BEGIN and call now queue behind this COMMIT on the same connection.
           release();
-          await committed.catch((err: unknown) => {
-            throw new CommitOutcomeUnknown(err);
+          await committed.catch(async (err: unknown) => {
+            throw new CommitOutcomeUnknown(err, await xid);
           });
           return current.map((c, i) => {
             const result = written[i]!;
@@ -283,6 +284,19 @@ export class IngestRepo {
       else result.outcomes[at] = { kind: 'conflict', ...base, version: row.version!, originalSha256: row.original_sha256 ?? '' };
     }
     return results;
+  }
+
+  /**
+   * What became of a transaction (`pg_xact_status`): 'committed', 'aborted', 'in progress', or null
+   * when Postgres no longer knows (older than its commit log). Throws while the database is down.
+   */
+  async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress' | null> {
+    const { rows } = await this.db.pool.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
+      name: 'ingest_transaction_status',
+      text: 'SELECT pg_xact_status($1::xid8) AS status',
+      values: [xid],
+    });
+    return rows[0]?.status ?? null;
   }
 
   /** Receipts of one upload, scoped to the practice (another practice's upload id finds nothing). */

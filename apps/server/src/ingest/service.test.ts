@@ -130,7 +130,7 @@ describe('IngestService record streams', () => {
 
 describe('IngestService when recording fails', () => {
   /** Ingests one small instance whose record fails with `failure`; returns the keys deleted. */
-  async function ingestFailing(failure: Error): Promise<{ deleted: string[]; error: unknown }> {
+  async function ingestFailing(failure: Error, repo = {} as IngestRepo): Promise<{ deleted: string[]; error: unknown }> {
     const deleted: string[] = [];
     const store = {
       put: async (key: string) => ({ key }),
@@ -140,7 +140,7 @@ describe('IngestService when recording fails', () => {
     } as unknown as ObjectStore;
     const { jobs, open } = gatedJobs();
     open();
-    const service = new IngestService({ repo: {} as IngestRepo, store, jobs, log: { warn: () => {} } as unknown as FastifyBaseLogger }, { maxInstanceBytes: 1 << 30 });
+    const service = new IngestService({ repo, store, jobs, log: { warn: () => {}, info: () => {} } as unknown as FastifyBaseLogger }, { maxInstanceBytes: 1 << 30 });
     const ctx: IngestContext = { ...context(), followUps: [] };
     const pipeline = new IngestPipeline(async () => {
       throw failure;
@@ -164,6 +164,26 @@ describe('IngestService when recording fails', () => {
     const { deleted, error } = await ingestFailing(new CommitOutcomeUnknown(new Error('Connection terminated unexpectedly')));
     expect(error).toBeInstanceOf(CommitOutcomeUnknown);
     expect(deleted).toEqual([]);
+  });
+
+  it('removes the object of an unconfirmed commit once Postgres says the transaction rolled back, keeps it if it committed', async () => {
+    const lost = () => new CommitOutcomeUnknown(new Error('Connection terminated unexpectedly'), '4711');
+    const asked: string[] = [];
+    const repoSaying = (status: 'aborted' | 'committed') =>
+      ({
+        transactionStatus: async (xid: string) => {
+          asked.push(xid);
+          return status;
+        },
+      }) as unknown as IngestRepo;
+    // close() makes the last check (the background one would come a second later).
+    const rolledBack = await ingestFailing(lost(), repoSaying('aborted'));
+    expect(rolledBack.error).toBeInstanceOf(CommitOutcomeUnknown);
+    expect(rolledBack.deleted).toHaveLength(1);
+    expect(rolledBack.deleted[0]).toMatch(/^practices\/p\/originals\/.+\.dcm$/);
+    const committed = await ingestFailing(lost(), repoSaying('committed'));
+    expect(committed.deleted).toEqual([]);
+    expect(asked).toEqual(['4711', '4711']);
   });
 });
 

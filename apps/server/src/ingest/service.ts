@@ -11,6 +11,7 @@ import { type InstanceIo, IngestPipeline } from './pipeline';
 import { toInstanceRecord } from './record';
 import { CommitOutcomeUnknown } from './record-errors';
 import type { IngestRepo } from './repo';
+import { UncommittedObjects } from './uncommitted';
 import type { StagedUploadMeta, UploadIngestor } from './tus';
 import { type IngestContext, IngestRejection, type InstanceReceipt, type InstanceRecord, type RecordOutcome } from './types';
 
@@ -75,6 +76,8 @@ export class IngestService implements UploadIngestor {
   private quietRequests = 0;
   /** New instances of finished requests, their derived work not yet queued. */
   private readonly followUps: FollowUpBuffer;
+  /** Objects of records whose commit was not confirmed (see UncommittedObjects). */
+  readonly uncommitted: UncommittedObjects;
 
   /** `options.followUpDelayMs`: how long finished requests' follow-up jobs wait to be queued together (FollowUpBuffer). */
   constructor(
@@ -82,6 +85,11 @@ export class IngestService implements UploadIngestor {
     private readonly limits: IngestLimits,
     options: { followUpDelayMs?: number } = {},
   ) {
+    this.uncommitted = new UncommittedObjects({
+      status: (xid) => this.deps.repo.transactionStatus(xid),
+      remove: (key) => this.deps.store.delete(key),
+      log: this.deps.log,
+    });
     this.followUps = new FollowUpBuffer(
       (jobs) => this.addJobs(jobs, 'follow-ups of finished requests'),
       (task) => this.inBackground(task),
@@ -174,10 +182,14 @@ export class IngestService implements UploadIngestor {
     this.bufferFollowUps(ctx);
   }
 
-  /** Queues the follow-up jobs still waiting and waits for every add to finish (shutdown). */
+  /**
+   * Queues the follow-up jobs still waiting and waits for every add to finish, and makes a last
+   * check of the objects of unconfirmed commits (shutdown; the database and the store still open).
+   */
   async close(): Promise<void> {
     this.inBackground(this.followUps.flush());
     while (this.background.size) await Promise.all(this.background);
+    await this.uncommitted.close();
   }
 
   private inBackground(task: Promise<void>): void {
@@ -363,7 +375,11 @@ export class IngestService implements UploadIngestor {
       if (failed !== undefined) throw failed;
       // A commit that may have happened keeps its object: a row may refer to it (an unindexed one
       // is reported by the integrity scrub). Otherwise nothing refers to it.
-      if (err instanceof CommitOutcomeUnknown) throw err;
+      if (err instanceof CommitOutcomeUnknown) {
+        // Kept until Postgres can say whether the transaction committed (then removed if not).
+        this.uncommitted.watch(err.xid, key);
+        throw err;
+      }
       await this.deps.store.delete(key).catch(() => {});
       if (err instanceof IngestRejection) return reject(err.code, err.reason, { ...ids, ...hashes });
       throw err;
