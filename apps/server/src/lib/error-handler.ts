@@ -1,8 +1,15 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from './errors';
+import { unavailableDependency } from './unavailable';
 
-/** Maps every error to `{ error: { code, message } }` with the right status; 5xx details stay in the log. */
+/** Seconds a client is asked to wait after a 503 (a database restart or failover takes a few). */
+const RETRY_AFTER_S = 5;
+
+/**
+ * Maps every error to `{ error: { code, message } }` with the right status; 5xx details stay in the
+ * log. An unavailable dependency (unavailable.ts) is a 503 with Retry-After, not a 500.
+ */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) {
@@ -14,6 +21,16 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({ error: { code: 'VALIDATION', message } });
     }
     const status = (err as FastifyError).statusCode ?? 500;
+    const dependency = status >= 500 ? unavailableDependency(err) : undefined;
+    if (dependency) {
+      // Transient: worth sending again later (ingest is idempotent, so a re-sent upload is safe).
+      req.log.error({ err }, `${dependency} unavailable`);
+      const message = dependency === 'database' ? 'the database is unavailable' : 'a service this server depends on is unavailable';
+      return reply
+        .status(503)
+        .header('Retry-After', String(RETRY_AFTER_S))
+        .send({ error: { code: 'UNAVAILABLE', message: `${message}; retry in a few seconds` } });
+    }
     if (status >= 500) {
       req.log.error({ err }, 'unhandled error');
       return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error (logged)' } });
