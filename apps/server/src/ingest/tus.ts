@@ -7,6 +7,7 @@ import type { Locker, Upload } from '@tus/utils';
 import { BUNDLE_UPLOAD_TYPE } from '@vetpacs/bundle';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../auth/types';
+import { unavailableDependency } from '../lib/unavailable';
 import type { IngestContext, InstanceReceipt } from './types';
 
 /** The tus endpoint path (the gateway and the portal's Uppy upload here). */
@@ -28,6 +29,19 @@ export interface StagedUploadMeta {
   /** Optional whole-upload SHA-256 for single-instance uploads. */
   sha256?: string;
   sourceIp?: string;
+}
+
+/**
+ * What tus answers for an ingest that failed: a dependency that cannot serve (the database
+ * restarting or failing over) is a 503 with a reason, as on every other route (lib/unavailable.ts);
+ * the staged bytes stay, and the upload is ingested again by its sender's retry or by
+ * recoverCompletedUploads. Anything else goes to tus as it is (its own status, or a 500).
+ */
+export function asTusError(err: unknown): unknown {
+  const dependency = unavailableDependency(err);
+  if (!dependency) return err;
+  const what = dependency === 'database' ? 'the database is' : 'a service this server depends on is';
+  return { status_code: 503, body: `${what} unavailable; retry in a few seconds\n` };
 }
 
 const authByRequest = new WeakMap<IncomingMessage, AuthContext>();
@@ -100,7 +114,9 @@ export function createTusServer(opts: {
       return { metadata: meta };
     },
     onUploadFinish: async (_req, upload) => {
-      const receipts = await processUpload(upload);
+      const receipts = await processUpload(upload).catch((err: unknown) => {
+        throw asTusError(err);
+      });
       return {
         status_code: 200,
         headers: { 'Content-Type': 'application/json' },
