@@ -5,6 +5,7 @@ import { failuresOf, openRecordStream, transactionId } from './record-stream';
 import { CommitOutcomeUnknown, recordError } from './record-errors';
 import { studyQidoText } from './study-qido-text';
 import type { IngestContext, InstanceRecord, PartResult, RecordOutcome, RequestPart } from './types';
+import type { TransactionStatus } from './uncommitted';
 
 /** One instance for manual_ingest_batch: the rows to upsert, who sent it, and its request. */
 interface RecordItem {
@@ -290,8 +291,8 @@ export class IngestRepo {
    * What became of a transaction (`pg_xact_status`): 'committed', 'aborted', 'in progress', or null
    * when Postgres no longer knows (older than its commit log). Throws while the database is down.
    */
-  async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress' | null> {
-    const { rows } = await this.db.pool.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
+  async transactionStatus(xid: string): Promise<TransactionStatus> {
+    const { rows } = await this.db.pool.query<{ status: TransactionStatus }>({
       name: 'ingest_transaction_status',
       text: 'SELECT pg_xact_status($1::xid8) AS status',
       values: [xid],

@@ -77,7 +77,7 @@ export class IngestService implements UploadIngestor {
   /** New instances of finished requests, their derived work not yet queued. */
   private readonly followUps: FollowUpBuffer;
   /** Objects of records whose commit was not confirmed (see UncommittedObjects). */
-  readonly uncommitted: UncommittedObjects;
+  private readonly uncommitted: UncommittedObjects;
 
   /** `options.followUpDelayMs`: how long finished requests' follow-up jobs wait to be queued together (FollowUpBuffer). */
   constructor(

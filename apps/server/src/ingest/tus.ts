@@ -7,7 +7,7 @@ import type { Locker, Upload } from '@tus/utils';
 import { BUNDLE_UPLOAD_TYPE } from '@vetpacs/bundle';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthContext } from '../auth/types';
-import { unavailableDependency } from '../lib/unavailable';
+import { unavailableReason } from '../lib/unavailable';
 import type { IngestContext, InstanceReceipt } from './types';
 
 /** The tus endpoint path (the gateway and the portal's Uppy upload here). */
@@ -38,10 +38,8 @@ export interface StagedUploadMeta {
  * recoverCompletedUploads. Anything else goes to tus as it is (its own status, or a 500).
  */
 export function asTusError(err: unknown): unknown {
-  const dependency = unavailableDependency(err);
-  if (!dependency) return err;
-  const what = dependency === 'database' ? 'the database is' : 'a service this server depends on is';
-  return { status_code: 503, body: `${what} unavailable; retry in a few seconds\n` };
+  const unavailable = unavailableReason(err);
+  return unavailable ? { status_code: 503, body: `${unavailable}\n` } : err;
 }
 
 const authByRequest = new WeakMap<IncomingMessage, AuthContext>();

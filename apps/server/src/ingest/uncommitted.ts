@@ -37,7 +37,6 @@ interface Watched {
  */
 export class UncommittedObjects {
   readonly #watched = new Map<string, Watched>();
-  #count = 0;
   #timer: NodeJS.Timeout | undefined;
   #delayMs: number;
   #checking: Promise<void> | undefined;
@@ -52,19 +51,20 @@ export class UncommittedObjects {
 
   /** Objects waiting for their transaction's outcome. */
   get pending(): number {
-    return this.#count;
+    let n = 0;
+    for (const w of this.#watched.values()) n += w.keys.length;
+    return n;
   }
 
   /** Watches `key`, the object of a record committed by transaction `xid` or not. */
   watch(xid: string | undefined, key: string): void {
-    if (this.#closed || xid === undefined || this.#count >= this.opts.maxObjects) {
+    if (this.#closed || xid === undefined || this.pending >= this.opts.maxObjects) {
       this.deps.log.warn({ key, xid }, 'object of an unconfirmed commit left to the integrity scrub');
       return;
     }
     const w = this.#watched.get(xid);
     if (w) w.keys.push(key);
     else this.#watched.set(xid, { keys: [key], aborted: false });
-    this.#count++;
     this.#schedule();
   }
 
@@ -78,16 +78,16 @@ export class UncommittedObjects {
     await run;
     if (this.#checking !== run) return;
     this.#checking = undefined;
-    if (this.#count) this.#schedule();
+    if (this.#watched.size) this.#schedule();
   }
 
   /** One last check; what is still undecided is left to the integrity scrub. */
   async close(): Promise<void> {
-    if (this.#count) await this.checkNow().catch(() => {});
+    if (this.#watched.size) await this.checkNow();
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#count) this.deps.log.warn({ objects: this.#count }, 'objects of unconfirmed commits left to the integrity scrub');
+    if (this.#watched.size) this.deps.log.warn({ objects: this.pending }, 'objects of unconfirmed commits left to the integrity scrub');
   }
 
   #schedule(): void {
@@ -117,7 +117,7 @@ export class UncommittedObjects {
         if (status !== 'aborted') {
           // Committed: rows refer to the objects. Unknown: only a human can tell (the scrub reports them).
           if (status === null) this.deps.log.warn({ xid, keys: w.keys }, 'outcome of an unconfirmed commit no longer known: left to the integrity scrub');
-          this.#forget(xid, w.keys.length);
+          this.#watched.delete(xid);
           continue;
         }
         w.aborted = true;
@@ -126,17 +126,14 @@ export class UncommittedObjects {
       for (const key of w.keys) {
         await this.deps.remove(key).catch(() => failed.push(key));
       }
-      if (failed.length) undecided = true;
-      else this.deps.log.info({ xid, objects: w.keys.length }, 'removed the objects of a rolled-back commit');
-      this.#count -= w.keys.length - failed.length;
-      w.keys = failed;
-      if (!failed.length) this.#watched.delete(xid);
+      if (failed.length) {
+        undecided = true;
+        w.keys = failed;
+      } else {
+        this.deps.log.info({ xid, objects: w.keys.length }, 'removed the objects of a rolled-back commit');
+        this.#watched.delete(xid);
+      }
     }
     this.#delayMs = undecided ? Math.min(this.#delayMs * 2, this.opts.maxDelayMs) : this.opts.firstDelayMs;
-  }
-
-  #forget(xid: string, n: number): void {
-    this.#watched.delete(xid);
-    this.#count -= n;
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from './errors';
-import { unavailableDependency } from './unavailable';
+import { unavailableReason } from './unavailable';
 
 /** Seconds a client is asked to wait after a 503 (a database restart or failover takes a few). */
 const RETRY_AFTER_S = 5;
@@ -21,15 +21,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({ error: { code: 'VALIDATION', message } });
     }
     const status = (err as FastifyError).statusCode ?? 500;
-    const dependency = status >= 500 ? unavailableDependency(err) : undefined;
-    if (dependency) {
+    const unavailable = status >= 500 ? unavailableReason(err) : undefined;
+    if (unavailable) {
       // Transient: worth sending again later (ingest is idempotent, so a re-sent upload is safe).
-      req.log.error({ err }, `${dependency} unavailable`);
-      const message = dependency === 'database' ? 'the database is unavailable' : 'a service this server depends on is unavailable';
-      return reply
-        .status(503)
-        .header('Retry-After', String(RETRY_AFTER_S))
-        .send({ error: { code: 'UNAVAILABLE', message: `${message}; retry in a few seconds` } });
+      req.log.error({ err }, unavailable);
+      return reply.status(503).header('Retry-After', String(RETRY_AFTER_S)).send({ error: { code: 'UNAVAILABLE', message: unavailable } });
     }
     if (status >= 500) {
       req.log.error({ err }, 'unhandled error');

@@ -29,3 +29,10 @@ export function unavailableDependency(err: unknown): 'database' | 'service' | un
   }
   return undefined;
 }
+
+/** The reason a client is given when `err` says a dependency is unavailable (a 503), if it does. */
+export function unavailableReason(err: unknown): string | undefined {
+  const dependency = unavailableDependency(err);
+  if (!dependency) return undefined;
+  return `${dependency === 'database' ? 'the database is' : 'a service this server depends on is'} unavailable; retry in a few seconds`;
+}
