@@ -119,9 +119,34 @@ describe('IngestRepo group-commit lane', () => {
 });
 
 describe('IngestRepo when a COMMIT is lost', () => {
+  /**
+   * Waits (without a clock) until a transaction has answered all its statements (its last one
+   * writes the audit event) and waits for its objects: idle in transaction, holding the audit
+   * table's write lock. Only "idle in transaction" would not do: BEGIN, the transaction id and the
+   * calls are pipelined, and the backend may idle between them; a cut there fails a statement
+   * before the COMMIT, an outcome that is known (rolled back), not the case under test.
+   * 'settled': `writing` settled first (the writes did not wait).
+   */
+  async function waitingForObjects(writing: Promise<unknown>): Promise<'waiting' | 'settled'> {
+    let done = false;
+    void writing.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (;;) {
+      const rows = await db.$queryRaw<{ count: bigint }[]>`
+        SELECT count(*) FROM pg_stat_activity a
+         WHERE a.datname = current_database() AND a.state = 'idle in transaction'
+           AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'audit_event'::regclass AND l.mode = 'RowExclusiveLock')`;
+      if (Number(rows[0]?.count) > 0) return 'waiting';
+      if (done) return 'settled';
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
   /** Waits until the rows are written and the transaction waits for `object`, then cuts the connection. */
   async function loseTheCommit(writing: Promise<unknown>, object: ReturnType<typeof deferred>): Promise<CommitOutcomeUnknown> {
-    expect(await openTransactions(1, writing)).toBe('open');
+    expect(await waitingForObjects(writing)).toBe('waiting');
     expect(await terminateBackends(INGEST_CONNECTIONS.applicationName)).toBeGreaterThan(0);
     object.resolve(); // the COMMIT now goes to a connection that is gone
     const err = await writing.then(
