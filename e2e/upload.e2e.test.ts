@@ -75,7 +75,13 @@ describe('browser upload of a referral folder', () => {
         { timeout: 90_000, interval: 2_000 },
       )
       .toBe(1);
-    const loaded = await row.locator('img.thumb').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0);
+    // Loaded, not only in the page: decode() waits for a picture still loading (a busy machine) and
+    // fails for one that cannot be shown; in view, as the thumbnail loads lazily.
+    await row.locator('img.thumb').scrollIntoViewIfNeeded();
+    const loaded = await row.locator('img.thumb').evaluate((img: HTMLImageElement) => img.decode().then(
+      () => img.naturalWidth > 0,
+      () => false,
+    ));
     expect(loaded).toBe(true);
     await shot(page, 'worklist-after-upload');
   });
