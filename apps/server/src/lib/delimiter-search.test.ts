@@ -38,7 +38,15 @@ describe('DelimiterSearch', () => {
     // Segments full of near-misses: "\r", "\r\n-", "\r\n--boundary4" and the like, around real delimiters.
     const near = ['\r', '\r\n', '\r\n-', '\r\n--', '\r\n--boundary4', '\r\n--boundary43', '--boundary42', 'x\r\n--boundary'];
     const parts: string[] = [];
-    for (let i = 0; i < 40; i++) parts.push(near[i % near.length]! + randomBytes(i % 7).toString('latin1') + near[(i * 3) % near.length]!);
+    // The random bytes may complete a near-miss into a real delimiter ("\r\n--boundary4" + "2…": 1 in
+    // 256 per such part): drawn again then, so the parts hold none. (Across a part's edge none can
+    // form: the delimiter has no prefix that is also its suffix.)
+    for (let i = 0; i < 40; i++) {
+      let part: string;
+      do part = near[i % near.length]! + randomBytes(i % 7).toString('latin1') + near[(i * 3) % near.length]!;
+      while (part.includes(DELIM.toString('latin1')));
+      parts.push(part);
+    }
     const whole = Buffer.from(parts.join(DELIM.toString('latin1')), 'latin1');
     for (let seed = 1; seed <= 200; seed++) {
       const { segments, delimiters } = split(cut(whole, seed));
