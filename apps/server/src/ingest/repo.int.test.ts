@@ -44,21 +44,29 @@ function record(): InstanceRecord {
 const visible = async (rec: InstanceRecord) => (await db.instance.count({ where: { sopInstanceUid: rec.instance.sopInstanceUid } })) === 1;
 
 /**
- * Waits (without a clock) until `n` of the repository's transactions hold their rows open: 'open';
- * or until `settled` settles first (the writes did not wait): 'settled'.
+ * Polls (without a clock) until `count` (a query of one count) is at least `atLeast`: true; or until
+ * `settled` settles first: false. Without `settled`, until the count is reached.
  */
-async function openTransactions(n: number, settled: Promise<unknown>): Promise<'open' | 'settled'> {
+async function reached(count: () => Promise<{ count: bigint }[]>, atLeast = 1, settled?: Promise<unknown>): Promise<boolean> {
   let done = false;
-  void settled.then(
+  void settled?.then(
     () => (done = true),
     () => (done = true),
   );
   for (;;) {
-    const rows = await db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`;
-    if (Number(rows[0]?.count) >= n) return 'open';
-    if (done) return 'settled';
+    if (Number((await count())[0]?.count) >= atLeast) return true;
+    if (done) return false;
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/**
+ * Waits until `n` of the repository's transactions hold their rows open: 'open'; or until
+ * `settled` settles first (the writes did not wait): 'settled'.
+ */
+async function openTransactions(n: number, settled: Promise<unknown>): Promise<'open' | 'settled'> {
+  const idle = () => db.$queryRaw<{ count: bigint }[]>`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'`;
+  return (await reached(idle, n, settled)) ? 'open' : 'settled';
 }
 
 beforeAll(async () => {
@@ -75,15 +83,13 @@ afterAll(async () => {
   await db.close();
 });
 
-/** Waits (without a clock) until an open transaction of this database has inserted into `instance`. */
+/** Waits until an open transaction of this database has inserted into `instance`. */
 async function instanceRowsWrittenUncommitted(): Promise<void> {
-  for (;;) {
-    const rows = await db.$queryRaw<{ count: bigint }[]>`
+  await reached(
+    () => db.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND l.relation = 'instance'::regclass AND l.mode = 'RowExclusiveLock'`;
-    if (Number(rows[0]?.count) > 0) return;
-    await new Promise((r) => setImmediate(r));
-  }
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND l.relation = 'instance'::regclass AND l.mode = 'RowExclusiveLock'`,
+  );
 }
 
 /**
@@ -120,7 +126,7 @@ describe('IngestRepo group-commit lane', () => {
 
 describe('IngestRepo when a COMMIT is lost', () => {
   /**
-   * Waits (without a clock) until a transaction has answered all its statements (its last one
+   * Waits until a transaction has answered all its statements (its last one
    * writes the audit event) and waits for its objects: idle in transaction, holding the audit
    * table's write lock. Only "idle in transaction" would not do: BEGIN, the transaction id and the
    * calls are pipelined, and the backend may idle between them; a cut there fails a statement
@@ -128,20 +134,11 @@ describe('IngestRepo when a COMMIT is lost', () => {
    * 'settled': `writing` settled first (the writes did not wait).
    */
   async function waitingForObjects(writing: Promise<unknown>): Promise<'waiting' | 'settled'> {
-    let done = false;
-    void writing.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    for (;;) {
-      const rows = await db.$queryRaw<{ count: bigint }[]>`
-        SELECT count(*) FROM pg_stat_activity a
-         WHERE a.datname = current_database() AND a.state = 'idle in transaction'
-           AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'audit_event'::regclass AND l.mode = 'RowExclusiveLock')`;
-      if (Number(rows[0]?.count) > 0) return 'waiting';
-      if (done) return 'settled';
-      await new Promise((r) => setImmediate(r));
-    }
+    const waiting = () => db.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) FROM pg_stat_activity a
+       WHERE a.datname = current_database() AND a.state = 'idle in transaction'
+         AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'audit_event'::regclass AND l.mode = 'RowExclusiveLock')`;
+    return (await reached(waiting, 1, writing)) ? 'waiting' : 'settled';
   }
 
   /** Waits until the rows are written and the transaction waits for `object`, then cuts the connection. */
